@@ -1,0 +1,63 @@
+#include "arena.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct chunk {
+    struct chunk *next;
+    size_t used, size;
+    alignas(max_align_t) unsigned char data[];
+};
+
+struct pmu_arena {
+    struct chunk *head;
+};
+
+#define CHUNK_SIZE (64u * 1024u)
+
+struct pmu_arena *pmu_arena_new(void)
+{
+    return calloc(1, sizeof(struct pmu_arena));
+}
+
+void pmu_arena_free(struct pmu_arena *a)
+{
+    if (a == NULL)
+        return;
+    for (struct chunk *c = a->head, *next; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(a);
+}
+
+void *pmu_arena_alloc(struct pmu_arena *a, size_t size)
+{
+    size_t align = alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    struct chunk *c = a->head;
+    if (c == NULL || c->size - c->used < size) {
+        size_t cap = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+        c = malloc(sizeof *c + cap);
+        if (c == NULL)
+            return NULL;
+        c->size = cap;
+        c->used = 0;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += size;
+    return p;
+}
+
+char *pmu_arena_strndup(struct pmu_arena *a, const char *s, size_t n)
+{
+    char *p = pmu_arena_alloc(a, n + 1);
+    if (p != NULL) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
