@@ -95,29 +95,9 @@ enum pmu_status pmu_iec_signon_check_at(const uint8_t *msg, size_t len, size_t b
         return pmu_error_set(err, PMU_E_TOO_LONG, base + 2 + PMU_IEC_ADDRESS_MAX,
                              "device address is longer than %d characters", PMU_IEC_ADDRESS_MAX);
     for (size_t k = 2; k < n - 1; k++)
-        if (!pmu_iec_is_printable(msg[k]) || msg[k] == '/' || msg[k] == '!')
+        if (!pmu_iec_is_printable(msg[k]) || strchr("/!()", msg[k]) != NULL)
             return pmu_error_set(err, PMU_E_SYNTAX, base + k,
                                  "expected a device address character, got %s",
                                  pmu_byte_repr(msg[k], b));
-    return PMU_OK;
-}
-
-enum pmu_status pmu_iec_option_check_at(const uint8_t *msg, size_t len, size_t base,
-                                        struct pmu_error *err)
-{
-    char b[8];
-    size_t n = line_length(msg, len);
-    if (n != 4 || len != n + 2)
-        return pmu_error_set(err, PMU_E_SYNTAX, base + (n < 4 ? n : 4),
-                             "expected option select ACK V Z Y CR LF");
-    if (msg[1] < '0' || msg[1] > '9')
-        return pmu_error_set(err, PMU_E_SYNTAX, base + 1,
-                             "expected protocol control digit V, got %s", pmu_byte_repr(msg[1], b));
-    if (!pmu_iec_is_printable(msg[2]))
-        return pmu_error_set(err, PMU_E_SYNTAX, base + 2,
-                             "expected baud rate character Z, got %s", pmu_byte_repr(msg[2], b));
-    if (msg[3] < '0' || msg[3] > '9')
-        return pmu_error_set(err, PMU_E_SYNTAX, base + 3,
-                             "expected mode control digit Y, got %s", pmu_byte_repr(msg[3], b));
     return PMU_OK;
 }

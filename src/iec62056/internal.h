@@ -10,8 +10,6 @@ enum pmu_status pmu_iec_ident_parse_at(const uint8_t *msg, size_t len, size_t ba
                                        struct pmu_iec_ident *out, struct pmu_error *err);
 enum pmu_status pmu_iec_signon_check_at(const uint8_t *msg, size_t len, size_t base,
                                         struct pmu_error *err);
-enum pmu_status pmu_iec_option_check_at(const uint8_t *msg, size_t len, size_t base,
-                                        struct pmu_error *err);
 
 /* Bytes allowed in addresses, identifications and values: printable ASCII. */
 static inline int pmu_iec_is_printable(uint8_t c)

@@ -179,9 +179,9 @@ static enum step fail(struct pmu_iec_parser *p, enum step how, enum pmu_status c
     return how;
 }
 
-static enum step too_long(struct pmu_iec_parser *p, struct pmu_error *err, int next)
+static enum step too_long(struct pmu_iec_parser *p, struct pmu_error *err, size_t at, int next)
 {
-    pmu_error_set(err, PMU_E_TOO_LONG, p->offset,
+    pmu_error_set(err, PMU_E_TOO_LONG, at,
                   "message that began at byte %zu is longer than %zu bytes; skipped",
                   p->start, p->opt.max_frame);
     p->len = 0;
@@ -240,10 +240,9 @@ static enum step on_line(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_fra
     if (c != PMU_CR && c != PMU_LF && !pmu_iec_is_printable(c))
         return fail(p, STEP_FAIL_BEFORE, PMU_E_SYNTAX, err, p->offset,
                     "expected CR LF to end the identification or sign-on line", c);
-    if (p->len >= LINE_MAX)
+    if (p->len >= LINE_MAX || !append(p, &c, 1))
         return fail(p, STEP_FAIL_BEFORE, PMU_E_TOO_LONG, err, p->offset,
                     "identification or sign-on line is too long: expected CR LF", c);
-    append(p, &c, 1);
     if (c != PMU_LF)
         return STEP_MORE;
     size_t n = p->len;
@@ -272,20 +271,22 @@ static enum step on_line(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_fra
     return STEP_EMIT;
 }
 
+/* ACK V Z Y CR LF: each position has its own rule, checked as the byte arrives. */
 static enum step on_option(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_frame *out,
                            struct pmu_error *err)
 {
-    if (p->len >= 6 || (c != PMU_CR && c != PMU_LF && !pmu_iec_is_printable(c)))
-        return fail(p, STEP_FAIL_BEFORE, PMU_E_SYNTAX, err, p->offset,
-                    "expected option select ACK V Z Y CR LF", c);
+    static const char *const expected[] = {
+        NULL, NULL, "expected baud rate character Z of the option select",
+        "expected mode control digit Y of the option select",
+        "expected CR after the option select", "expected LF after the option select"};
+    size_t at = p->len;
+    bool ok = (at == 2 && pmu_iec_is_printable(c)) || (at == 3 && c >= '0' && c <= '9') ||
+              (at == 4 && c == PMU_CR) || (at == 5 && c == PMU_LF);
+    if (!ok)
+        return fail(p, STEP_FAIL_BEFORE, PMU_E_SYNTAX, err, p->offset, expected[at], c);
     append(p, &c, 1);
     if (c != PMU_LF)
         return STEP_MORE;
-    if (pmu_iec_option_check_at(p->buf, p->len, p->start, err) != PMU_OK) {
-        p->state = S_IDLE;
-        p->len = 0;
-        return STEP_FAIL;
-    }
     p->data_start = 1;
     emit(p, PMU_IEC_OPTION, 4, out);
     return STEP_EMIT;
@@ -344,7 +345,7 @@ static enum step on_text(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_fra
         return STEP_EMIT_BEFORE;
     }
     if (!append(p, &c, 1))
-        return too_long(p, err, S_IDLE);
+        return too_long(p, err, p->offset, S_IDLE);
     p->at_line_start = c == PMU_LF;
     if (c == PMU_LF && ends_with_bang_line(p->buf, p->len)) {
         emit(p, PMU_IEC_TEXT, p->len, out);
@@ -423,11 +424,12 @@ static enum step step(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_frame 
     /* Framed states: the byte joins the message and the checksum. */
     p->acc = accumulate(p->opt.checksum, p->acc, &c, 1);
     if (!append(p, &c, 1))
-        return too_long(p, err, c == PMU_ETX || c == PMU_EOT ? S_SKIP_BCC : S_SKIP);
+        return too_long(p, err, p->offset, c == PMU_ETX || c == PMU_EOT ? S_SKIP_BCC : S_SKIP);
     return STEP_MORE;
 }
 
-/* Bulk scan of a data block: consumes bytes up to (not including) ETX/EOT. */
+/* Bulk scan of a data block: consumes bytes up to (not including) ETX/EOT, or up to
+ * and including the first byte past max_frame, exactly as step() would. */
 static size_t scan_block(struct pmu_iec_parser *p, const uint8_t *in, size_t n,
                          struct pmu_error *err, bool *failed)
 {
@@ -436,11 +438,15 @@ static size_t scan_block(struct pmu_iec_parser *p, const uint8_t *in, size_t n,
     const uint8_t *eot = memchr(in, PMU_EOT, end);
     if (eot != NULL)
         end = (size_t)(eot - in);
-    p->acc = accumulate(p->opt.checksum, p->acc, in, end);
-    if (!append(p, in, end)) {
-        too_long(p, err, S_SKIP);
+    size_t room = p->opt.max_frame - p->len;
+    if (end > room || !append(p, in, end)) {
+        size_t fits = end > room ? room : 0;
+        append(p, in, fits);
+        too_long(p, err, p->offset + fits, S_SKIP);
         *failed = true;
+        return fits + 1;
     }
+    p->acc = accumulate(p->opt.checksum, p->acc, in, end);
     return end;
 }
 
