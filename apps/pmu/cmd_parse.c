@@ -52,7 +52,7 @@ static int parse_args(int argc, char **argv, struct parse_args *a)
         case 'n': a->accept_bad_bcc = true; break;
         case 'p': a->strip_parity = true; break;
         case 'f':
-            if (pmu_capture_format_from_name(optarg, &a->format, NULL) != PMU_OK) {
+            if (pmu_capture_format_from_name(optarg, &a->format) != PMU_OK) {
                 fprintf(stderr, "pmu parse: unknown format '%s': use auto, raw, hex or transcript\n", optarg);
                 return PMU_EXIT_USAGE;
             }
