@@ -128,7 +128,7 @@ struct pmu_iec_parser_options {
     bool strip_parity;         /* clear bit 7 of every byte (7E1 read as 8N1) */
     bool no_option_select;     /* stream never carries option select (bytes from a
                                   meter): report ACK at once, don't wait for V Z Y */
-    size_t max_frame;          /* longest message accepted; 0 = 16 MiB */
+    size_t max_frame;          /* longest message accepted, framing included; 0 = 16 MiB */
 };
 
 struct pmu_iec_parser {
@@ -142,6 +142,7 @@ struct pmu_iec_parser {
     uint8_t acc;               /* running checksum */
     bool at_line_start;        /* text state: next byte begins a line */
     bool pending_reset;        /* buf holds the last frame returned: drop it first */
+    enum pmu_status error;     /* code of the error being returned */
 };
 
 enum pmu_status pmu_iec_parser_init(struct pmu_iec_parser *p,

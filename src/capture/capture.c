@@ -485,10 +485,11 @@ enum pmu_capture_format pmu_capture_detect(const uint8_t *in, size_t len)
 enum pmu_status pmu_capture_decode(const uint8_t *in, size_t len, enum pmu_capture_format fmt,
                                    struct pmu_capture *out, struct pmu_error *err)
 {
-    if (out == NULL || (in == NULL && len > 0))
-        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                             "expected an input buffer and a capture to fill");
+    if (out == NULL)
+        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "expected a capture to fill");
     memset(out, 0, sizeof *out);
+    if (in == NULL && len > 0)
+        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "expected an input buffer");
     if (fmt == PMU_CAPTURE_AUTO)
         fmt = pmu_capture_detect(in, len);
     if (fmt != PMU_CAPTURE_RAW && fmt != PMU_CAPTURE_HEX && fmt != PMU_CAPTURE_TRANSCRIPT)

@@ -174,6 +174,7 @@ static enum step fail(struct pmu_iec_parser *p, enum step how, enum pmu_status c
     char b[8];
     pmu_error_set(err, code, at, "%s, got %s (message began at byte %zu)", what,
                   pmu_byte_repr(c, b), p->start);
+    p->error = code;
     p->state = S_IDLE;
     p->len = 0;
     return how;
@@ -184,6 +185,7 @@ static enum step too_long(struct pmu_iec_parser *p, struct pmu_error *err, size_
     pmu_error_set(err, PMU_E_TOO_LONG, at,
                   "message that began at byte %zu is longer than %zu bytes; skipped",
                   p->start, p->opt.max_frame);
+    p->error = PMU_E_TOO_LONG;
     p->len = 0;
     p->state = next;
     return STEP_FAIL;
@@ -258,6 +260,10 @@ static enum step on_line(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_fra
         st = pmu_iec_ident_parse_at(p->buf, n, p->start, &id, err);
     }
     if (st != PMU_OK) {
+        /* A line cut short ("/AB" CR LF) is malformed here, not truncated input. */
+        p->error = st == PMU_E_TRUNCATED ? PMU_E_SYNTAX : st;
+        if (err != NULL)
+            err->code = p->error;
         p->state = S_IDLE;
         p->len = 0;
         return STEP_FAIL;
@@ -284,7 +290,8 @@ static enum step on_option(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_f
               (at == 4 && c == PMU_CR) || (at == 5 && c == PMU_LF);
     if (!ok)
         return fail(p, STEP_FAIL_BEFORE, PMU_E_SYNTAX, err, p->offset, expected[at], c);
-    append(p, &c, 1);
+    if (!append(p, &c, 1))
+        return too_long(p, err, p->offset, S_IDLE);
     if (c != PMU_LF)
         return STEP_MORE;
     p->data_start = 1;
@@ -299,7 +306,8 @@ static enum step on_bcc(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_fram
     bool command = p->buf[0] == PMU_SOH;
     uint8_t end = p->buf[p->len - 1];
     size_t data_end = p->len - 1;
-    append(p, &c, 1);
+    if (!append(p, &c, 1))
+        return too_long(p, err, p->offset, S_IDLE);
     emit(p, command ? PMU_IEC_COMMAND : PMU_IEC_DATA, data_end, out);
     if (command) {
         out->cmd[0] = (char)p->buf[1];
@@ -314,6 +322,7 @@ static enum step on_bcc(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_fram
     out->bcc_computed = computed;
     out->bcc = c == computed ? PMU_BCC_OK : PMU_BCC_BAD;
     if (out->bcc == PMU_BCC_BAD) {
+        p->error = PMU_E_BCC;
         pmu_error_set(err, PMU_E_BCC, p->offset,
                       "block check character 0x%02X does not match the computed 0x%02X (%s) "
                       "of the message that began at byte %zu",
@@ -362,19 +371,17 @@ static enum step step(struct pmu_iec_parser *p, uint8_t c, struct pmu_iec_frame 
     case S_IDLE:
         return on_idle(p, c, out);
     case S_NOISE:
-        if (starts_message(c) || p->len >= LINE_MAX) {
+        if (starts_message(c) || p->len >= LINE_MAX || !append(p, &c, 1)) {
             emit(p, PMU_IEC_NOISE, p->len, out);
             return STEP_EMIT_BEFORE;
         }
-        append(p, &c, 1);
         return STEP_MORE;
     case S_LINE:
         return on_line(p, c, out, err);
     case S_ACK:
         if (c >= '0' && c <= '9') {
             p->state = S_OPTION;
-            append(p, &c, 1);
-            return STEP_MORE;
+            return append(p, &c, 1) ? STEP_MORE : too_long(p, err, p->offset, S_IDLE);
         }
         emit(p, PMU_IEC_ACK, 0, out);
         return STEP_EMIT_BEFORE;
@@ -501,7 +508,7 @@ enum pmu_status pmu_iec_parser_feed(struct pmu_iec_parser *p, const uint8_t *in,
         }
         *used = i;
         if (r == STEP_FAIL || r == STEP_FAIL_BEFORE)
-            return err != NULL ? err->code : PMU_E_SYNTAX;
+            return p->error;
         return PMU_OK;
     }
     *used = len;

@@ -213,7 +213,33 @@ static void test_bad_bcc_is_an_error(void **state)
     assert_non_null(strstr(e.message, "0x11"));
     /* and the parser goes on with the next message */
     assert_int_equal(pmu_iec_parser_finish(&p, &f, &e), PMU_DONE);
+    /* the status does not depend on the caller passing an error context */
+    assert_int_equal(pmu_iec_parser_feed(&p, IN("\x02" "3:171.0(0)\x03\x11"), &used, &f, NULL), PMU_E_BCC);
+    assert_int_equal(pmu_iec_parser_feed(&p, IN("\x02" "12345678901234567890"), &used, &f, NULL), PMU_AGAIN);
     pmu_iec_parser_free(&p);
+}
+
+static void test_tiny_max_frame(void **state)
+{
+    (void)state;
+    /* Regressions found by fuzz_frame: messages that cannot fit are errors, never
+     * frames cut short. */
+    struct pmu_iec_parser_options opt = {.max_frame = 5};
+    check_chunking(IN("\x06" "051\r\n"), &opt, &lg);
+    assert_non_null(strstr(lg.text, "error too_long at 5: "));
+    assert_null(strstr(lg.text, "ok option"));
+    check_chunking(IN("\x02" "abc\x03" "c"), &opt, &lg);
+    assert_non_null(strstr(lg.text, "error too_long at 5: "));
+    assert_null(strstr(lg.text, "ok data"));
+    opt.max_frame = 1;
+    check_chunking(IN("\x06" "051\r\n"), &opt, &lg);
+    assert_non_null(strstr(lg.text, "error too_long at 1: "));
+    assert_null(strstr(lg.text, "(null)"));
+    /* an identification line cut short is a syntax error of the stream */
+    struct pmu_iec_parser_options none = {0};
+    check_chunking(IN("/\r\n/AB\r\n"), &none, &lg);
+    assert_non_null(strstr(lg.text, "error syntax at 1: "));
+    assert_non_null(strstr(lg.text, "error syntax at 6: "));
 }
 
 static void test_strip_parity(void **state)
@@ -358,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_sum7_option),       cmocka_unit_test(test_text_and_push),
         cmocka_unit_test(test_error_paths),       cmocka_unit_test(test_oversized_frame_is_skipped),
         cmocka_unit_test(test_captures_chunking), cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_tiny_max_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
