@@ -7,6 +7,7 @@ packages=(
   clang libclang-rt-14-dev              # sanitizer build and libFuzzer targets
   libcmocka-dev                         # unit tests
   libjansson-dev                        # JSON output
+  libuv1-dev                            # event loop (engine, simulator)
 )
 missing=()
 for p in "${packages[@]}"; do

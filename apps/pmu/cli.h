@@ -18,5 +18,6 @@ enum {
 uint8_t *pmu_cli_read_file(const char *path, size_t *len);
 
 int pmu_cmd_parse(int argc, char **argv);
+int pmu_cmd_read(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"parse", pmu_cmd_parse, "decode an IEC 62056-21 capture (frames, data sets, load profiles)"},
+    {"read", pmu_cmd_read, "read one meter over its comms path (readout, registers, load profile)"},
 };
 
 static void usage(FILE *out)

@@ -26,7 +26,11 @@ enum pmu_status {
     PMU_E_TOO_LONG = -5,      /* a field or frame exceeds its limit */
     PMU_E_RANGE = -6,         /* a number is out of its range */
     PMU_E_TRUNCATED = -7,     /* input ended inside an item */
-    PMU_E_IO = -8             /* reading or writing a file failed */
+    PMU_E_IO = -8,            /* reading or writing a file or link failed */
+    PMU_E_TIMEOUT = -9,       /* the other end did not answer in time */
+    PMU_E_PROTOCOL = -10,     /* the meter answered against the protocol */
+    PMU_E_REFUSED = -11,      /* the meter refused (password, command) */
+    PMU_E_UNSUPPORTED = -12   /* the meter or link cannot do what was asked */
 };
 
 #define PMU_NO_OFFSET ((size_t)-1)

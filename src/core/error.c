@@ -18,6 +18,10 @@ const char *pmu_status_name(enum pmu_status status)
     case PMU_E_RANGE: return "range";
     case PMU_E_TRUNCATED: return "truncated";
     case PMU_E_IO: return "io";
+    case PMU_E_TIMEOUT: return "timeout";
+    case PMU_E_PROTOCOL: return "protocol";
+    case PMU_E_REFUSED: return "refused";
+    case PMU_E_UNSUPPORTED: return "unsupported";
     }
     return "unknown";
 }
