@@ -136,6 +136,10 @@ static enum pmu_status parse_target(struct pmu_path *p, const char *t, size_t le
     if (p->kind == PMU_LINK_SERIAL) {
         if (len >= sizeof p->target)
             return pmu_error_set(err, PMU_E_TOO_LONG, at, "device path is too long");
+        for (size_t i = 0; i < len; i++)
+            if (t[i] <= 0x20 || t[i] >= 0x7F)
+                return pmu_error_set(err, PMU_E_SYNTAX, at + i,
+                                     "device path holds a space or control character");
         memcpy(p->target, t, len);
         p->target[len] = '\0';
         return PMU_OK;
@@ -149,6 +153,8 @@ static enum pmu_status parse_target(struct pmu_path *p, const char *t, size_t le
         host = t + 1;
         host_len = (size_t)(close - host);
         colon = close + 1;
+        if (memchr(host, ':', host_len) == NULL)
+            return pmu_error_set(err, PMU_E_SYNTAX, at, "brackets hold an IPv6 address, which has ':' in it");
     } else {
         colon = end;
         while (colon > t && colon[-1] != ':')
@@ -160,6 +166,17 @@ static enum pmu_status parse_target(struct pmu_path *p, const char *t, size_t le
     }
     if (host_len == 0 || host_len >= sizeof p->target)
         return pmu_error_set(err, PMU_E_SYNTAX, at, "expected a host name or address before ':port'");
+    /* names and IPv4: letters, digits, '.', '-', '_'; IPv6 (in brackets): hex, ':', '.', '%' */
+    const char *ok = host != t ? "0123456789abcdefABCDEF:.%" : NULL;
+    for (size_t i = 0; i < host_len; i++) {
+        char c = host[i];
+        bool good = ok != NULL ? strchr(ok, c) != NULL
+                               : (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                     (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+        if (!good || c == '\0')
+            return pmu_error_set(err, PMU_E_SYNTAX, at + (size_t)(host - t) + i,
+                                 "character '%c' cannot appear in a host name or address", c);
+    }
     memcpy(p->target, host, host_len);
     p->target[host_len] = '\0';
     size_t port_len = (size_t)(end - colon - 1);

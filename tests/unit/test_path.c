@@ -106,6 +106,10 @@ static void test_errors(void **state)
     expect_error("serial:/dev/x?address=a!b", PMU_E_SYNTAX, 14, "cannot be sent");
     expect_error("serial:/dev/x?address=123456789012345678901234567890123", PMU_E_TOO_LONG, 14, "32");
     expect_error("serial:/dev/x?retries=1&retries=2", PMU_E_SYNTAX, 24, "given twice");
+    /* found by fuzz_path: hosts that could not be written back */
+    expect_error("tcp:`::1]:4059", PMU_E_SYNTAX, 4, "cannot appear in a host");
+    expect_error("tcp:[%1]:59", PMU_E_SYNTAX, 4, "IPv6 address");
+    expect_error("serial:/dev/tty S0", PMU_E_SYNTAX, 15, "space or control");
 }
 
 int main(void)
