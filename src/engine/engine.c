@@ -24,6 +24,7 @@ struct job {
     size_t unsent_secret_off, unsent_secret_len;
     bool finished;
     unsigned id;
+    struct job *prev_running, *next_running;
 };
 
 struct pmu_engine {
@@ -32,6 +33,7 @@ struct pmu_engine {
     struct job **queue;        /* jobs not started yet, in order */
     size_t queued, next, cap;
     size_t running;
+    struct job *running_list;  /* jobs started and not yet closed */
     uint64_t t0;
     unsigned next_id;
 };
@@ -69,7 +71,7 @@ void pmu_engine_free(struct pmu_engine *e)
     if (e == NULL)
         return;
     for (size_t i = e->next; i < e->queued; i++)
-        free(e->queue[i]);
+        free(e->queue[i]); /* NULL for jobs that ran */
     free(e->queue);
     uv_loop_close(&e->loop);
     free(e);
@@ -121,7 +123,7 @@ static void trace(struct job *j, char dir, const uint8_t *b, size_t n, size_t se
             text[k] = c >= 0x20 && c < 0x7F ? (char)c : '.';
         }
         text[k] = '\0';
-        fprintf(f, "%10.3f #%u %c %-48s |%s|\n", t, j->id, dir, hex, text);
+        fprintf(f, "%10.3f #%u %c %5u %-48s |%s|\n", t, j->id, dir, j->link.baud, hex, text);
     }
     fflush(f);
 }
@@ -137,6 +139,12 @@ static void on_handle_closed(uv_handle_t *h)
     if (--j->open_handles > 0)
         return;
     struct pmu_engine *e = j->engine;
+    if (j->prev_running != NULL)
+        j->prev_running->next_running = j->next_running;
+    else
+        e->running_list = j->next_running;
+    if (j->next_running != NULL)
+        j->next_running->prev_running = j->prev_running;
     free(j->unsent);
     free(j);
     e->running--;
@@ -182,12 +190,14 @@ static void on_timer(uv_timer_t *t)
     apply(j, &out);
 }
 
+static void on_poll(uv_poll_t *h, int status, int events);
+
 static void watch(struct job *j)
 {
     int events = UV_READABLE;
     if (j->link.connecting || j->unsent_len > 0)
         events |= UV_WRITABLE;
-    uv_poll_start(&j->poll, events, NULL); /* callback kept from the first start */
+    uv_poll_start(&j->poll, events, on_poll);
 }
 
 static bool flush(struct job *j)
@@ -299,6 +309,10 @@ static void start(struct pmu_engine *e, struct job *j)
 {
     struct pmu_error err;
     e->running++;
+    j->next_running = e->running_list;
+    if (e->running_list != NULL)
+        e->running_list->prev_running = j;
+    e->running_list = j;
     j->session = calloc(1, sizeof *j->session);
     uv_timer_init(&e->loop, &j->timer);
     j->timer.data = j;
@@ -339,10 +353,32 @@ static void start(struct pmu_engine *e, struct job *j)
     apply(j, &out);
 }
 
+/* Is the line this path uses taken by a running job? Meters on one multi-drop line
+ * (same port or device, other addresses) are read one after the other. */
+static bool line_busy(const struct pmu_engine *e, const struct pmu_path *p)
+{
+    for (const struct job *r = e->running_list; r != NULL; r = r->next_running)
+        if (r->path.kind == p->kind && r->path.port == p->port && strcmp(r->path.target, p->target) == 0)
+            return true;
+    return false;
+}
+
+/* How far past the first waiting job start_next looks for one whose line is free. */
+#define LOOKAHEAD 4096
+
 static void start_next(struct pmu_engine *e)
 {
-    while (e->running < e->opt.max_parallel && e->next < e->queued)
-        start(e, e->queue[e->next++]);
+    for (size_t i = e->next; i < e->queued && i < e->next + LOOKAHEAD; i++) {
+        if (e->running >= e->opt.max_parallel)
+            break;
+        struct job *j = e->queue[i];
+        if (j == NULL || line_busy(e, &j->path))
+            continue;
+        e->queue[i] = NULL;
+        start(e, j);
+    }
+    while (e->next < e->queued && e->queue[e->next] == NULL)
+        e->next++;
 }
 
 enum pmu_status pmu_engine_run(struct pmu_engine *e, struct pmu_error *err)

@@ -41,9 +41,15 @@ static enum pmu_status configure(struct pmu_link *l, unsigned baud, struct pmu_e
     t.c_cc[VTIME] = 0;
     cfsetispeed(&t, sp);
     cfsetospeed(&t, sp);
-    if (tcsetattr(l->fd, TCSANOW, &t) != 0)
+    if (tcsetattr(l->fd, TCSANOW, &t) != 0) {
+        if (errno == EINVAL && l->path.parity == PMU_PARITY_HW)
+            return pmu_error_set(err, PMU_E_UNSUPPORTED, PMU_NO_OFFSET,
+                                 "serial port %s cannot do 7E1 in hardware (a pseudo-terminal or a "
+                                 "converter that carries 8N1 only): add parity=soft to the comms path",
+                                 l->path.target);
         return pmu_error_set(err, PMU_E_IO, PMU_NO_OFFSET, "serial link %s: cannot set %u baud: %s",
                              l->path.target, baud, strerror(errno));
+    }
     l->baud = baud;
     return PMU_OK;
 }

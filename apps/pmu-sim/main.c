@@ -1,0 +1,391 @@
+/* pmu-sim: plays IEC 62056-21 meters on pseudo-terminals and TCP ports.
+ * docs/simulator.md is the contract; this file only turns options into lines. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <uv.h>
+
+#include "line.h"
+#include "pmu/sim.h"
+
+struct options {
+    struct pmu_sim_config cfg;     /* --mode, --baud, ... : defaults for every group */
+    unsigned pty, tcp, multidrop;
+    bool any_meters;               /* --pty, --tcp or --fleet was given */
+    const char *fleet;
+    bool has_time;
+    int64_t time_s;
+};
+
+/* What the signal handlers need to shut down. */
+struct app {
+    struct sim sim;
+    struct line **lines;
+    size_t n_lines;
+    uv_signal_t sigint, sigterm;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pmu-sim [OPTIONS]\n"
+            "\n"
+            "Simulates IEC 62056-21 meters on pseudo-terminals and TCP ports of 127.0.0.1.\n"
+            "Prints \"meter <serial> <comms path>\" per meter, then \"ready\"; runs until\n"
+            "SIGINT or SIGTERM. Without --pty, --tcp or --fleet: one meter on a pty.\n"
+            "\n"
+            "  --pty N            N meters on pseudo-terminals\n"
+            "  --tcp N            N meters on TCP ports, each behind a fixed-rate gateway\n"
+            "  --fleet FILE       the meters listed in FILE (see docs/simulator.md)\n"
+            "  --multidrop N      meters sharing each pty or port of --pty/--tcp (default 1)\n"
+            "  --mode A|B|C       protocol mode (default C)\n"
+            "  --baud R           highest rate offered; on TCP the fixed rate (default 9600)\n"
+            "  --reaction-ms MS   reaction time (default 200; below 200 the identification\n"
+            "                     advertises the 20 ms reaction time)\n"
+            "  --password P       programming-mode password (default 00000000)\n"
+            "  --faults SPEC      faults, e.g. corrupt=0.01,drop=0.01,nak=0.05\n"
+            "  --seed S           consumption seed (default 1)\n"
+            "  --fault-seed S     fault seed (default 1)\n"
+            "  --time T           meter clock at start, YYYY-MM-DDThh:mm:ss (default: now)\n"
+            "  --help             this text\n");
+}
+
+static bool parse_count(const char *s, unsigned long max, unsigned long *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno != 0 || v > max)
+        return false;
+    *out = (unsigned long)v;
+    return true;
+}
+
+static bool parse_seed(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno != 0)
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+/* One option and its value; false with a message printed when it is wrong. */
+static bool set_option(struct options *o, const char *name, const char *value)
+{
+    struct pmu_error e;
+    unsigned long n;
+    if (strcmp(name, "pty") == 0 || strcmp(name, "tcp") == 0) {
+        if (!parse_count(value, PMU_SIM_MAX_METERS, &n)) {
+            fprintf(stderr, "pmu-sim: option '--%s': %s is not a number of 0..%u\n", name, value,
+                    PMU_SIM_MAX_METERS);
+            return false;
+        }
+        *(name[0] == 'p' ? &o->pty : &o->tcp) = (unsigned)n;
+        o->any_meters = true;
+    } else if (strcmp(name, "multidrop") == 0) {
+        if (!parse_count(value, PMU_SIM_MAX_MULTIDROP, &n) || n == 0) {
+            fprintf(stderr, "pmu-sim: option '--multidrop': %s is not a number of 1..%d\n",
+                    value, PMU_SIM_MAX_MULTIDROP);
+            return false;
+        }
+        o->multidrop = (unsigned)n;
+    } else if (strcmp(name, "fleet") == 0) {
+        o->fleet = value;
+        o->any_meters = true;
+    } else if (strcmp(name, "seed") == 0 || strcmp(name, "fault-seed") == 0) {
+        if (!parse_seed(value, name[0] == 's' ? &o->cfg.seed : &o->cfg.fault_seed)) {
+            fprintf(stderr, "pmu-sim: option '--%s': %s is not a whole number\n", name, value);
+            return false;
+        }
+    } else if (strcmp(name, "time") == 0) {
+        if (pmu_sim_time_parse(value, &o->time_s, &e) != PMU_OK) {
+            fprintf(stderr, "pmu-sim: option '--time': %s\n", e.message);
+            return false;
+        }
+        o->has_time = true;
+    } else {
+        /* The meter options, named as in fleet files. */
+        static const char *const meter_options[][2] = {
+            {"mode", "mode"}, {"baud", "baud"}, {"reaction-ms", "reaction_ms"},
+            {"password", "password"}, {"faults", "faults"}};
+        for (size_t i = 0; i < sizeof meter_options / sizeof meter_options[0]; i++) {
+            if (strcmp(name, meter_options[i][0]) != 0)
+                continue;
+            if (pmu_sim_config_set(&o->cfg, meter_options[i][1], value, &e) != PMU_OK) {
+                fprintf(stderr, "pmu-sim: %s\n", e.message);
+                return false;
+            }
+            return true;
+        }
+        fprintf(stderr, "pmu-sim: unknown option '--%s' (see --help)\n", name);
+        return false;
+    }
+    return true;
+}
+
+/* Returns 0 to go on, 1 after --help, 2 on a bad option. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    pmu_sim_config_init(&o->cfg);
+    o->multidrop = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            fprintf(stderr, "pmu-sim: unexpected argument '%s' (see --help)\n", arg);
+            return 2;
+        }
+        char name[32];
+        const char *eq = strchr(arg, '='), *value;
+        size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if (len >= sizeof name) {
+            fprintf(stderr, "pmu-sim: unknown option '%s' (see --help)\n", arg);
+            return 2;
+        }
+        memcpy(name, arg + 2, len);
+        name[len] = '\0';
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            fprintf(stderr, "pmu-sim: option '--%s' needs a value (see --help)\n", name);
+            return 2;
+        }
+        if (!set_option(o, name, value))
+            return 2;
+    }
+    struct pmu_error e;
+    if (pmu_sim_config_check(&o->cfg, &e) != PMU_OK) {
+        fprintf(stderr, "pmu-sim: %s\n", e.message);
+        return 2;
+    }
+    if (!o->any_meters)
+        o->pty = 1;
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || ferror(f))
+            break;
+        char *nb = realloc(buf, cap * 2);
+        if (nb == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    bool failed = buf == NULL || ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (failed) {
+        free(buf);
+        errno = saved ? saved : ENOMEM;
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static bool build_fleet(const struct options *o, struct pmu_sim_fleet *fleet)
+{
+    struct pmu_error e;
+    struct pmu_sim_group g = {.multidrop = o->multidrop, .cfg = o->cfg};
+    pmu_sim_fleet_init(fleet);
+    for (int k = 0; k < 2; k++) {
+        g.transport = k == 0 ? PMU_SIM_PTY : PMU_SIM_TCP;
+        g.count = k == 0 ? o->pty : o->tcp;
+        if (g.count > 0 && pmu_sim_fleet_add(fleet, &g, &e) != PMU_OK) {
+            fprintf(stderr, "pmu-sim: %s\n", e.message);
+            return false;
+        }
+    }
+    if (o->fleet != NULL) {
+        size_t len;
+        char *text = read_file(o->fleet, &len);
+        if (text == NULL) {
+            fprintf(stderr, "pmu-sim: cannot read %s: %s\n", o->fleet, strerror(errno));
+            return false;
+        }
+        enum pmu_status st = pmu_sim_fleet_parse(fleet, text, len, &o->cfg, &e);
+        free(text);
+        if (st != PMU_OK) {
+            fprintf(stderr, "pmu-sim: %s: %s\n", o->fleet, e.message);
+            return false;
+        }
+    }
+    if (fleet->total == 0) {
+        fprintf(stderr, "pmu-sim: no meters to simulate\n");
+        return false;
+    }
+    return true;
+}
+
+static size_t lines_of(const struct pmu_sim_group *g)
+{
+    return (g->count + g->multidrop - 1) / g->multidrop;
+}
+
+/* Raises the open-file limit as far as allowed and checks the fleet fits in it: a
+ * pty line holds a master and a slave, a TCP line its listener, plus one for each
+ * connection while it is open (some slack is kept for those). */
+static bool enough_files(const struct pmu_sim_fleet *fleet)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    uint64_t need = 64;
+    for (size_t i = 0; i < fleet->n_groups; i++)
+        need += (fleet->groups[i].transport == PMU_SIM_PTY ? 2u : 1u) *
+                (uint64_t)lines_of(&fleet->groups[i]);
+    if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
+        fprintf(stderr,
+                "pmu-sim: %u meters need about %llu open files; the limit is %llu "
+                "(raise it with ulimit -n, or use --multidrop)\n",
+                fleet->total, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+        return false;
+    }
+    return true;
+}
+
+static void meter_clock(const struct options *o, struct sim *sim)
+{
+    sim->hr0 = uv_hrtime();
+    if (o->has_time) {
+        sim->clock0_ms = o->time_s * 1000;
+        return;
+    }
+    /* Meters keep local time: read the wall clock as civil time in our zone. */
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    localtime_r(&now.tv_sec, &tm);
+    struct pmu_timestamp ts = {.season = -1, .year = tm.tm_year + 1900, .month = tm.tm_mon + 1,
+                               .day = tm.tm_mday, .hour = tm.tm_hour, .minute = tm.tm_min,
+                               .second = tm.tm_sec};
+    sim->clock0_ms = pmu_sim_time_from_civil(&ts) * 1000 + now.tv_nsec / 1000000;
+}
+
+static void shut_down(struct app *app)
+{
+    for (size_t i = 0; i < app->n_lines; i++)
+        line_close(app->lines[i]);
+    app->n_lines = 0;
+    if (!uv_is_closing((uv_handle_t *)&app->sigint)) {
+        uv_close((uv_handle_t *)&app->sigint, NULL);
+        uv_close((uv_handle_t *)&app->sigterm, NULL);
+    }
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    shut_down(h->data);
+}
+
+static bool open_lines(struct app *app, const struct pmu_sim_fleet *fleet)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < fleet->n_groups; i++)
+        total += lines_of(&fleet->groups[i]);
+    app->lines = calloc(total, sizeof *app->lines);
+    if (app->lines == NULL) {
+        fprintf(stderr, "pmu-sim: out of memory\n");
+        return false;
+    }
+    unsigned index = 1;
+    for (size_t i = 0; i < fleet->n_groups; i++) {
+        const struct pmu_sim_group *g = &fleet->groups[i];
+        for (unsigned left = g->count; left > 0;) {
+            unsigned n = left < g->multidrop ? left : g->multidrop;
+            struct pmu_error e;
+            struct line *l = line_open(&app->sim, g->transport, &g->cfg, index, n, &e);
+            if (l == NULL) {
+                fprintf(stderr, "pmu-sim: meter %u: %s\n", index, e.message);
+                return false;
+            }
+            app->lines[app->n_lines++] = l;
+            index += n;
+            left -= n;
+        }
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    int rc = parse_args(argc, argv, &opt);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+    struct pmu_sim_fleet fleet;
+    if (!build_fleet(&opt, &fleet) || !enough_files(&fleet)) {
+        pmu_sim_fleet_free(&fleet);
+        return 1;
+    }
+    /* A host that hangs up while we write must not kill us. */
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, NULL);
+
+    struct app *app = calloc(1, sizeof *app); /* holds a big read buffer */
+    uv_loop_t loop;
+    if (app == NULL || uv_loop_init(&loop) != 0) {
+        fprintf(stderr, "pmu-sim: cannot start the event loop\n");
+        free(app);
+        pmu_sim_fleet_free(&fleet);
+        return 1;
+    }
+    app->sim.loop = &loop;
+    uv_signal_init(&loop, &app->sigint);
+    uv_signal_init(&loop, &app->sigterm);
+    app->sigint.data = app->sigterm.data = app;
+    uv_signal_start(&app->sigint, on_signal, SIGINT);
+    uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+
+    bool ok = open_lines(app, &fleet);
+    if (ok) {
+        for (size_t i = 0; i < app->n_lines; i++)
+            line_print(app->lines[i], stdout);
+        meter_clock(&opt, &app->sim);
+        printf("ready\n");
+        fflush(stdout);
+    } else {
+        shut_down(app);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    free(app->lines);
+    free(app);
+    pmu_sim_fleet_free(&fleet);
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,88 @@
+#define _DEFAULT_SOURCE /* kill, fdopen with pipe2-free code paths */
+#include "simproc.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int simproc_start(struct simproc *sp, char *const argv[], int timeout_s)
+{
+    int fds[2];
+    memset(sp, 0, sizeof *sp);
+    if (pipe(fds) != 0)
+        return -1;
+    sp->pid = fork();
+    if (sp->pid < 0)
+        return -1;
+    if (sp->pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execv(argv[0], argv);
+        perror(argv[0]);
+        _exit(127);
+    }
+    close(fds[1]);
+    sp->out = fdopen(fds[0], "r");
+    size_t cap = 0;
+    char line[512];
+    time_t deadline = time(NULL) + timeout_s;
+    for (;;) {
+        struct pollfd p = {fds[0], POLLIN, 0};
+        int left = (int)(deadline - time(NULL));
+        if (left <= 0 || poll(&p, 1, left * 1000) <= 0) {
+            fprintf(stderr, "simproc: %s did not say ready within %d s\n", argv[0], timeout_s);
+            simproc_stop(sp);
+            return -1;
+        }
+        if (fgets(line, sizeof line, sp->out) == NULL) {
+            fprintf(stderr, "simproc: %s ended before saying ready\n", argv[0]);
+            simproc_stop(sp);
+            return -1;
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, "ready") == 0)
+            return 0;
+        char serial[40], path[256];
+        if (sscanf(line, "meter %39s %255s", serial, path) != 2)
+            continue;
+        if (sp->n_meters == cap) {
+            cap = cap ? cap * 2 : 16;
+            sp->meters = realloc(sp->meters, cap * sizeof *sp->meters);
+            if (sp->meters == NULL)
+                abort();
+        }
+        snprintf(sp->meters[sp->n_meters].serial, sizeof sp->meters->serial, "%s", serial);
+        snprintf(sp->meters[sp->n_meters].path, sizeof sp->meters->path, "%s", path);
+        sp->n_meters++;
+    }
+}
+
+void simproc_stop(struct simproc *sp)
+{
+    if (sp->pid > 0) {
+        kill(sp->pid, SIGTERM);
+        waitpid(sp->pid, NULL, 0);
+        sp->pid = 0;
+    }
+    if (sp->out != NULL)
+        fclose(sp->out);
+    sp->out = NULL;
+    free(sp->meters);
+    sp->meters = NULL;
+    sp->n_meters = 0;
+}
+
+int simproc_write_list(const struct simproc *sp, const char *file)
+{
+    FILE *f = fopen(file, "w");
+    if (f == NULL)
+        return -1;
+    for (size_t i = 0; i < sp->n_meters; i++)
+        fprintf(f, "meter %s %s\n", sp->meters[i].serial, sp->meters[i].path);
+    return fclose(f);
+}
