@@ -238,6 +238,7 @@ static void print_json(const struct target *t, const struct pmu_session *s, bool
     json_object_set_new(root, "error", s->status == PMU_OK ? json_null() : render_error(&s->error));
     json_object_set_new(root, "bytes_in", json_integer((json_int_t)s->bytes_in));
     json_object_set_new(root, "bytes_out", json_integer((json_int_t)s->bytes_out));
+    json_object_set_new(root, "repeats", json_integer((json_int_t)s->repeats));
     json_object_set_new(root, "ok", json_boolean(s->status == PMU_OK));
     json_dumpf(root, stdout, compact ? JSON_COMPACT | JSON_PRESERVE_ORDER : JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
@@ -250,8 +251,8 @@ static void print_line(const struct target *t, const struct pmu_session *s)
     for (size_t i = 0; i < s->result.n_profiles; i++)
         rows += s->result.profiles[i].n_rows;
     if (s->status == PMU_OK)
-        printf("%-14s ok      %zu records, %zu profile rows, %zu missing, %zu bytes\n", t->serial,
-               s->result.n_records, rows, s->n_misses, s->bytes_in);
+        printf("%-14s ok      %zu records, %zu profile rows, %zu missing, %zu bytes, %u repeats\n",
+               t->serial, s->result.n_records, rows, s->n_misses, s->bytes_in, s->repeats);
     else
         printf("%-14s failed  %s\n", t->serial, s->error.message);
 }

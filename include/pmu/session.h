@@ -93,6 +93,7 @@ struct pmu_session {
     size_t n_misses;
     size_t bytes_in, bytes_out;     /* counted for progress and benchmarks */
     unsigned exchanges;             /* request/answer pairs, for the timing bound */
+    unsigned repeats;               /* NAKs sent, requests repeated, sign-ons restarted */
     enum pmu_status status;
     struct pmu_error error;
 };

@@ -172,6 +172,7 @@ static void begin_signon(struct pmu_session *s, uint64_t at)
 /* A sign-on got no usable identification: B0, wait 2 s, try again. */
 static void restart(struct pmu_session *s, const char *why)
 {
+    s->repeats++;
     if (s->signons > s->path.retries) {
         fail(s, PMU_E_TIMEOUT, "%s after %u sign-on attempts", why, s->signons);
         return;
@@ -220,6 +221,7 @@ static void next_request(struct pmu_session *s, uint64_t at)
 /* The meter's message was damaged or refused with NAK-worthy trouble: ask again. */
 static void ask_again(struct pmu_session *s, const char *what)
 {
+    s->repeats++;
     if (++s->attempts > s->path.retries) {
         fail(s, PMU_E_PROTOCOL, "%s, still after %u repeats", what, s->path.retries);
         return;
@@ -230,6 +232,7 @@ static void ask_again(struct pmu_session *s, const char *what)
 
 static void repeat_request(struct pmu_session *s, const char *what)
 {
+    s->repeats++;
     if (++s->attempts > s->path.retries) {
         fail(s, PMU_E_TIMEOUT, "%s, still after %u repeats", what, s->path.retries);
         return;

@@ -27,38 +27,47 @@ int simproc_start(struct simproc *sp, char *const argv[], int timeout_s)
         _exit(127);
     }
     close(fds[1]);
-    sp->out = fdopen(fds[0], "r");
-    size_t cap = 0;
-    char line[512];
+    /* Read with read(2), not stdio: poll() cannot see lines stdio has buffered. */
+    size_t cap = 0, have = 0;
+    char buf[8192];
     time_t deadline = time(NULL) + timeout_s;
     for (;;) {
+        char *nl;
+        while ((nl = memchr(buf, '\n', have)) != NULL) {
+            *nl = '\0';
+            if (strcmp(buf, "ready") == 0) {
+                sp->out = fdopen(fds[0], "r");
+                return 0;
+            }
+            char serial[40], path[256];
+            if (sscanf(buf, "meter %39s %255s", serial, path) == 2) {
+                if (sp->n_meters == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    sp->meters = realloc(sp->meters, cap * sizeof *sp->meters);
+                    if (sp->meters == NULL)
+                        abort();
+                }
+                snprintf(sp->meters[sp->n_meters].serial, sizeof sp->meters->serial, "%s", serial);
+                snprintf(sp->meters[sp->n_meters].path, sizeof sp->meters->path, "%s", path);
+                sp->n_meters++;
+            }
+            size_t used = (size_t)(nl - buf) + 1;
+            memmove(buf, nl + 1, have - used);
+            have -= used;
+        }
         struct pollfd p = {fds[0], POLLIN, 0};
         int left = (int)(deadline - time(NULL));
-        if (left <= 0 || poll(&p, 1, left * 1000) <= 0) {
-            fprintf(stderr, "simproc: %s did not say ready within %d s\n", argv[0], timeout_s);
+        ssize_t n = 0;
+        if (left > 0 && poll(&p, 1, left * 1000) > 0)
+            n = read(fds[0], buf + have, sizeof buf - 1 - have);
+        if (n <= 0) {
+            fprintf(stderr, "simproc: %s %s\n", argv[0],
+                    left > 0 && n == 0 ? "ended before saying ready" : "did not say ready in time");
+            close(fds[0]);
             simproc_stop(sp);
             return -1;
         }
-        if (fgets(line, sizeof line, sp->out) == NULL) {
-            fprintf(stderr, "simproc: %s ended before saying ready\n", argv[0]);
-            simproc_stop(sp);
-            return -1;
-        }
-        line[strcspn(line, "\r\n")] = '\0';
-        if (strcmp(line, "ready") == 0)
-            return 0;
-        char serial[40], path[256];
-        if (sscanf(line, "meter %39s %255s", serial, path) != 2)
-            continue;
-        if (sp->n_meters == cap) {
-            cap = cap ? cap * 2 : 16;
-            sp->meters = realloc(sp->meters, cap * sizeof *sp->meters);
-            if (sp->meters == NULL)
-                abort();
-        }
-        snprintf(sp->meters[sp->n_meters].serial, sizeof sp->meters->serial, "%s", serial);
-        snprintf(sp->meters[sp->n_meters].path, sizeof sp->meters->path, "%s", path);
-        sp->n_meters++;
+        have += (size_t)n;
     }
 }
 

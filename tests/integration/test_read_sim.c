@@ -1,0 +1,361 @@
+/* `pmu read` against `pmu-sim` over real ptys and TCP sockets: every mode, programming
+ * mode, a multi-drop line of 10 meters, and every fault kind. The values read must be
+ * exactly what the simulated meter holds (computed from its consumption model), and a
+ * read that cannot give them must fail with a clear message: never a wrong value.
+ *
+ * usage: test_read_sim PMU PMU_SIM CASE   (CASE runs one cmocka test, so CTest can run
+ * the slow cases side by side) */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../support/simproc.h"
+#include "pmu/sim.h"
+
+static const char *pmu_bin, *sim_bin;
+static const char *const start_time = "2024-01-15T10:05:00";
+static const char *const password = "secret12";
+/* 00:30 .. 10:00 of the start day: the intervals that have ended by 10:05 */
+static const char *const profile_range = "2024-01-15T00:30..2024-01-15T10:00";
+#define PROFILE_ROWS 20
+
+static struct simproc sim;
+
+static void start_sim(const char *extra1, const char *extra2, const char *extra3, const char *extra4)
+{
+    char *argv[16];
+    int n = 0;
+    argv[n++] = (char *)sim_bin;
+    argv[n++] = "--time";
+    argv[n++] = (char *)start_time;
+    argv[n++] = "--password";
+    argv[n++] = (char *)password;
+    const char *extra[] = {extra1, extra2, extra3, extra4};
+    for (int i = 0; i < 4; i++)
+        if (extra[i] != NULL)
+            argv[n++] = (char *)extra[i];
+    argv[n] = NULL;
+    assert_int_equal(simproc_start(&sim, argv, 30), 0);
+}
+
+static int stop(void **state)
+{
+    (void)state;
+    simproc_stop(&sim);
+    return 0;
+}
+
+/* Runs `pmu read --list <meters> --json ARGS`; returns the exit status and the JSON
+ * objects, one per meter, in *results (an array to json_decref). */
+static int read_all(const char *args, json_t **results)
+{
+    char list[] = "/tmp/pmu-read-sim-XXXXXX";
+    int fd = mkstemp(list);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(simproc_write_list(&sim, list), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' read --list %s --json %s 2>/dev/null", pmu_bin, list, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    *results = json_array();
+    char line[1 << 16];
+    while (fgets(line, sizeof line, p) != NULL) {
+        json_error_t e;
+        json_t *o = json_loads(line, 0, &e);
+        if (o == NULL)
+            fail_msg("pmu read printed a line that is not JSON: %s (%s)", line, e.text);
+        json_array_append_new(*results, o);
+    }
+    int st = pclose(p);
+    unlink(list);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static unsigned meter_index(json_t *result)
+{
+    const char *serial = str(result, "meter");
+    assert_non_null(serial);
+    return (unsigned)strtoul(serial + 3, NULL, 10); /* OPM00000007 -> 7 */
+}
+
+/* "001234.567": how the meter writes Wh as kWh with three decimals. */
+static void kwh(uint64_t wh, char *buf, size_t size)
+{
+    wh %= 1000000000u; /* the registers roll over at 1,000,000 kWh */
+    snprintf(buf, size, "%06u.%03u", (unsigned)(wh / 1000), (unsigned)(wh % 1000));
+}
+
+static const char *value_of(json_t *result, const char *address)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(result, "records"), i, r) {
+        const char *a = str(r, "address");
+        if (a != NULL && strcmp(a, address) == 0)
+            return str(json_array_get(json_object_get(r, "values"), 0), "value");
+    }
+    return NULL;
+}
+
+/* Every register the read returned equals the simulated meter's; at least `min`
+ * of the expected ones are there. */
+static void check_registers(json_t *result, size_t min)
+{
+    struct pmu_sim_load load;
+    struct pmu_sim_registers reg;
+    int64_t t;
+    assert_int_equal(pmu_sim_time_parse(start_time, &t, NULL), PMU_OK);
+    pmu_sim_load_init(&load, 1, meter_index(result));
+    pmu_sim_load_registers(&load, t, &reg);
+    const struct { const char *address; uint64_t wh; } expect[] = {
+        {"1.8.0", reg.import_wh}, {"1.8.1", reg.import_day_wh}, {"1.8.2", reg.import_night_wh},
+        {"2.8.0", reg.export_wh}, {"3.8.0", reg.reactive_import_varh}, {"4.8.0", reg.reactive_export_varh}};
+    size_t found = 0;
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        const char *got = value_of(result, expect[i].address);
+        if (got == NULL)
+            continue;
+        char want[32];
+        kwh(expect[i].wh, want, sizeof want);
+        if (strcmp(got, want) != 0)
+            fail_msg("meter %s register %s: read %s, the meter holds %s", str(result, "meter"),
+                     expect[i].address, got, want);
+        found++;
+    }
+    assert_true(found >= min);
+}
+
+/* Every profile row equals the simulated interval that ends at its time. */
+static void check_profile(json_t *result, size_t rows)
+{
+    struct pmu_sim_load load;
+    pmu_sim_load_init(&load, 1, meter_index(result));
+    json_t *profiles = json_object_get(result, "profiles");
+    size_t total = 0, i, k;
+    json_t *p, *row;
+    json_array_foreach(profiles, i, p) {
+        json_array_foreach(json_object_get(p, "rows"), k, row) {
+            int64_t end;
+            char when[32];
+            snprintf(when, sizeof when, "%s", str(row, "time"));
+            assert_int_equal(pmu_sim_time_parse(when, &end, NULL), PMU_OK);
+            uint32_t v[PMU_SIM_CHANNELS];
+            pmu_sim_load_interval(&load, end, v);
+            json_t *values = json_object_get(row, "values");
+            assert_int_equal(json_array_size(values), PMU_SIM_CHANNELS);
+            for (size_t c = 0; c < PMU_SIM_CHANNELS; c++) {
+                char want[32];
+                snprintf(want, sizeof want, "%u.%03u", v[c] / 1000, v[c] % 1000);
+                const char *got = str(json_array_get(values, c), "value");
+                if (got == NULL || strcmp(got, want) != 0)
+                    fail_msg("meter %s interval %s channel %zu: read %s, the meter holds %s",
+                             str(result, "meter"), when, c, got ? got : "nothing", want);
+            }
+            total++;
+        }
+    }
+    assert_int_equal(total, rows);
+}
+
+static bool ok(json_t *result)
+{
+    return json_is_true(json_object_get(result, "ok"));
+}
+
+static void test_pty_mode_c(void **state)
+{
+    (void)state;
+    start_sim("--pty", "1", NULL, NULL);
+    json_t *res;
+    char args[256];
+    snprintf(args, sizeof args, "--readout --profile %s --password %s", profile_range, password);
+    assert_int_equal(read_all(args, &res), 0);
+    json_t *r = json_array_get(res, 0);
+    assert_true(ok(r));
+    assert_string_equal(value_of(r, "C.1.0"), "OPM00000001");
+    check_registers(r, 6);
+    check_profile(r, PROFILE_ROWS);
+    assert_string_equal(str(json_object_get(r, "ident"), "manufacturer"), "OPM");
+    json_decref(res);
+}
+
+static void test_tcp_programming(void **state)
+{
+    (void)state;
+    start_sim("--tcp", "2", NULL, NULL);
+    json_t *res;
+    char args[256];
+    snprintf(args, sizeof args, "--obis 1.8.0,1.8.1,2.8.0,3.8.0,9.9.9 --profile %s --password %s",
+             profile_range, password);
+    assert_int_equal(read_all(args, &res), 0);
+    assert_int_equal(json_array_size(res), 2);
+    size_t i;
+    json_t *r;
+    json_array_foreach(res, i, r) {
+        assert_true(ok(r));
+        check_registers(r, 4);
+        check_profile(r, PROFILE_ROWS);
+        json_t *missing = json_object_get(r, "missing");
+        assert_int_equal(json_array_size(missing), 1);
+        assert_string_equal(str(json_array_get(missing, 0), "code"), "9.9.9");
+    }
+    json_decref(res);
+}
+
+static void test_mode(const char *mode)
+{
+    start_sim("--pty", "1", "--mode", mode);
+    json_t *res;
+    assert_int_equal(read_all("--readout", &res), 0);
+    json_t *r = json_array_get(res, 0);
+    assert_true(ok(r));
+    check_registers(r, 6);
+    assert_string_equal(str(json_object_get(r, "ident"), "mode"), mode);
+    json_decref(res);
+    /* programming mode needs mode C: a clear refusal, exit 1 */
+    char args[64];
+    snprintf(args, sizeof args, "--obis 1.8.0 --password %s", password);
+    assert_int_equal(read_all(args, &res), 1);
+    r = json_array_get(res, 0);
+    assert_false(ok(r));
+    assert_non_null(strstr(str(json_object_get(r, "error"), "message"), "offers the data readout only"));
+    json_decref(res);
+}
+
+static void test_mode_a(void **state)
+{
+    (void)state;
+    test_mode("A");
+}
+
+static void test_mode_b(void **state)
+{
+    (void)state;
+    test_mode("B");
+}
+
+static void test_multidrop(void **state)
+{
+    (void)state;
+    start_sim("--pty", "10", "--multidrop", "10");
+    assert_int_equal(sim.n_meters, 10);
+    for (size_t i = 1; i < sim.n_meters; i++) /* all on one line */
+        assert_int_equal(strncmp(sim.meters[i].path, sim.meters[0].path, strcspn(sim.meters[0].path, "?")), 0);
+    json_t *res;
+    char args[256];
+    snprintf(args, sizeof args, "--obis 1.8.0,2.8.0 --password %s", password);
+    assert_int_equal(read_all(args, &res), 0);
+    assert_int_equal(json_array_size(res), 10);
+    unsigned seen = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(res, i, r) {
+        assert_true(ok(r));
+        check_registers(r, 2);
+        seen |= 1u << meter_index(r);
+    }
+    assert_int_equal(seen, 0x7FEu); /* meters 1..10, each once */
+    json_decref(res);
+}
+
+/* Reads 12 TCP meters with one fault switched on. */
+static void with_fault(const char *spec, bool all_fail, const char *words)
+{
+    char faults[64];
+    snprintf(faults, sizeof faults, "%s", spec);
+    start_sim("--tcp", "12", "--faults", faults);
+    json_t *res;
+    char args[256];
+    snprintf(args, sizeof args, "--obis 1.8.0,2.8.0,3.8.0 --profile %s --password %s --parallel 12",
+             "2024-01-15T08:00..2024-01-15T10:00", password);
+    int rc = read_all(args, &res);
+    assert_int_equal(json_array_size(res), 12);
+    size_t good = 0, bad = 0, repeats = 0, i;
+    json_t *r;
+    json_array_foreach(res, i, r) {
+        repeats += (size_t)json_integer_value(json_object_get(r, "repeats"));
+        if (ok(r)) {
+            check_registers(r, 3);
+            check_profile(r, 5);
+            good++;
+        } else {
+            const char *msg = str(json_object_get(r, "error"), "message");
+            assert_non_null(msg);
+            assert_true(strlen(msg) > 20);
+            if (words != NULL && strstr(msg, words) == NULL)
+                fail_msg("fault %s: message '%s' lacks '%s'", spec, msg, words);
+            bad++;
+        }
+    }
+    assert_int_equal(rc, bad > 0 ? 1 : 0);
+    if (repeats + bad == 0)
+        fail_msg("fault %s: no read failed and none needed a repeat: did the fault hit?", spec);
+    if (all_fail)
+        assert_int_equal(good, 0);
+    else
+        assert_true(good > 0); /* retries carry most reads through */
+    json_decref(res);
+}
+
+static void test_fault_corrupt(void **state) { (void)state; with_fault("corrupt=0.002", false, NULL); }
+static void test_fault_drop(void **state) { (void)state; with_fault("drop=0.002", false, NULL); }
+static void test_fault_delay(void **state) { (void)state; with_fault("delay=0.2", false, NULL); }
+static void test_fault_disconnect(void **state) { (void)state; with_fault("disconnect=0.05", false, NULL); }
+static void test_fault_silence(void **state) { (void)state; with_fault("silence=0.2", false, NULL); }
+static void test_fault_nak(void **state) { (void)state; with_fault("nak=0.3", false, NULL); }
+static void test_fault_wrong_password(void **state)
+{
+    (void)state;
+    with_fault("wrong_password=1", true, "refused the password");
+}
+static void test_fault_storm(void **state)
+{
+    (void)state;
+    /* a NAK storm: the reader gives up with a message instead of looping */
+    with_fault("nak=1", true, "NAK");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_read_sim PMU PMU_SIM CASE\n");
+        return 2;
+    }
+    pmu_bin = argv[1];
+    sim_bin = argv[2];
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_pty_mode_c, stop),
+        cmocka_unit_test_teardown(test_tcp_programming, stop),
+        cmocka_unit_test_teardown(test_mode_a, stop),
+        cmocka_unit_test_teardown(test_mode_b, stop),
+        cmocka_unit_test_teardown(test_multidrop, stop),
+        cmocka_unit_test_teardown(test_fault_corrupt, stop),
+        cmocka_unit_test_teardown(test_fault_drop, stop),
+        cmocka_unit_test_teardown(test_fault_delay, stop),
+        cmocka_unit_test_teardown(test_fault_disconnect, stop),
+        cmocka_unit_test_teardown(test_fault_silence, stop),
+        cmocka_unit_test_teardown(test_fault_nak, stop),
+        cmocka_unit_test_teardown(test_fault_wrong_password, stop),
+        cmocka_unit_test_teardown(test_fault_storm, stop),
+    };
+    char filter[64];
+    snprintf(filter, sizeof filter, "test_%s", argv[3]);
+    cmocka_set_test_filter(filter);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
