@@ -8,6 +8,9 @@ packages=(
   libcmocka-dev                         # unit tests
   libjansson-dev                        # JSON output
   libuv1-dev                            # event loop (engine, simulator)
+  libsqlite3-dev                        # store: SQLite backend (the default)
+  libpq-dev                             # store: PostgreSQL backend (client library)
+  postgresql                            # store tests: a throwaway local server
 )
 missing=()
 for p in "${packages[@]}"; do

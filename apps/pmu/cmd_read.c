@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,8 +182,8 @@ struct run;
 
 struct target {
     char serial[40];           /* from a list file; "" for a single path */
-    const char *path_text;
-    struct pmu_path path;
+    const char *path_text;     /* parsed again when queued: tens of thousands of parsed
+                                  paths would cost more memory than the parsing time */
     struct run *run;
 };
 
@@ -321,7 +322,8 @@ static int load_list(const char *file, struct target **out, size_t *n, char **te
             t->path_text = sp + 1;
         }
         struct pmu_error err;
-        if (pmu_path_parse(t->path_text, &t->path, &err) != PMU_OK) {
+        struct pmu_path check;
+        if (pmu_path_parse(t->path_text, &check, &err) != PMU_OK) {
             fprintf(stderr, "%s:%zu: comms path '%s': %s\n", file, lineno, t->path_text, err.message);
             free(ts);
             free(text);
@@ -335,6 +337,27 @@ static int load_list(const char *file, struct target **out, size_t *n, char **te
     *n = count;
     *text_out = (char *)text;
     return PMU_EXIT_OK;
+}
+
+/* Each meter read at once holds a descriptor: raise the soft limit as far as the hard
+ * one allows, and read fewer at once when even that is too low. */
+static size_t fit_descriptors(size_t parallel)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return parallel;
+    if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < parallel + 64) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && parallel + 64 > rl.rlim_cur) {
+        size_t fit = rl.rlim_cur > 128 ? (size_t)rl.rlim_cur - 64 : 64;
+        fprintf(stderr, "pmu read: the open-file limit (%llu) allows %zu meters at once, not %zu\n",
+                (unsigned long long)rl.rlim_cur, fit, parallel);
+        return fit;
+    }
+    return parallel;
 }
 
 int pmu_cmd_read(int argc, char **argv)
@@ -353,7 +376,6 @@ int pmu_cmd_read(int argc, char **argv)
     } else {
         memset(&single, 0, sizeof single);
         single.path_text = a.path_text;
-        single.path = a.path;
     }
     FILE *trace = NULL;
     if (a.trace != NULL && (trace = fopen(a.trace, "w")) == NULL) {
@@ -362,13 +384,16 @@ int pmu_cmd_read(int argc, char **argv)
         goto out;
     }
     struct run r = {&a, isatty(STDERR_FILENO) != 0, a.list != NULL, n, 0, 0, seconds()};
+    a.parallel = fit_descriptors(a.parallel < n ? a.parallel : n);
     struct pmu_engine_options eo = {.max_parallel = a.parallel, .trace = trace, .progress = show_progress};
     struct pmu_error err;
     struct pmu_engine *e = pmu_engine_new(&eo, &err);
     rc = e == NULL ? PMU_EXIT_FAILURE : PMU_EXIT_OK;
     for (size_t i = 0; i < n && rc == PMU_EXIT_OK; i++) {
+        struct pmu_path path;
         targets[i].run = &r;
-        if (pmu_engine_add(e, &targets[i].path, &a.req, on_done, &targets[i], &err) != PMU_OK)
+        if (pmu_path_parse(targets[i].path_text, &path, &err) != PMU_OK ||
+            pmu_engine_add(e, &path, &a.req, on_done, &targets[i], &err) != PMU_OK)
             rc = PMU_EXIT_FAILURE;
     }
     if (rc == PMU_EXIT_OK && pmu_engine_run(e, &err) != PMU_OK)

@@ -13,6 +13,12 @@ static const struct {
 } commands[] = {
     {"parse", pmu_cmd_parse, "decode an IEC 62056-21 capture (frames, data sets, load profiles)"},
     {"read", pmu_cmd_read, "read one meter over its comms path (readout, registers, load profile)"},
+    {"meter", pmu_cmd_meter, "the meter list: add, list, show, edit, rm, import, export"},
+    {"site", pmu_cmd_site, "sites where meters are installed"},
+    {"group", pmu_cmd_group, "groups of meters read together"},
+    {"history", pmu_cmd_history, "register readings and events stored for a meter"},
+    {"profile", pmu_cmd_profile, "load-profile intervals stored for a meter (--conflicts)"},
+    {"export", pmu_cmd_export, "interval data as CSV, JSON lines or AEMO NEM12"},
 };
 
 static void usage(FILE *out)

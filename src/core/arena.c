@@ -14,7 +14,10 @@ struct pmu_arena {
     struct chunk *head;
 };
 
-#define CHUNK_SIZE (64u * 1024u)
+/* Chunks start small and double up to 64 KiB: thousands of sessions each hold an
+ * arena, most with a short readout, some with months of profile. */
+#define FIRST_CHUNK 1024u
+#define MAX_CHUNK (64u * 1024u)
 
 struct pmu_arena *pmu_arena_new(void)
 {
@@ -38,7 +41,8 @@ void *pmu_arena_alloc(struct pmu_arena *a, size_t size)
     size = (size + align - 1) & ~(align - 1);
     struct chunk *c = a->head;
     if (c == NULL || c->size - c->used < size) {
-        size_t cap = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+        size_t grow = c == NULL ? FIRST_CHUNK : c->size * 2 > MAX_CHUNK ? MAX_CHUNK : c->size * 2;
+        size_t cap = size > grow ? size : grow;
         c = malloc(sizeof *c + cap);
         if (c == NULL)
             return NULL;

@@ -7,6 +7,15 @@
 
 #include "pmu/link.h"
 
+/* A job waiting for its turn: kept small, since a run may queue tens of thousands. */
+struct pending {
+    struct pmu_path path;
+    struct pmu_read_request req;
+    pmu_engine_done_fn done;
+    void *user;
+};
+
+/* A job that has started: its session, link and libuv handles. */
 struct job {
     struct pmu_engine *engine;
     struct pmu_path path;
@@ -30,7 +39,7 @@ struct job {
 struct pmu_engine {
     struct pmu_engine_options opt;
     uv_loop_t loop;
-    struct job **queue;        /* jobs not started yet, in order */
+    struct pending **queue;    /* jobs not started yet, in order (NULL once started) */
     size_t queued, next, cap;
     size_t running;
     struct job *running_list;  /* jobs started and not yet closed */
@@ -83,23 +92,20 @@ enum pmu_status pmu_engine_add(struct pmu_engine *e, const struct pmu_path *path
 {
     if (e->queued == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 64;
-        struct job **q = realloc(e->queue, cap * sizeof *q);
+        struct pending **q = realloc(e->queue, cap * sizeof *q);
         if (q == NULL)
             return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
         e->queue = q;
         e->cap = cap;
     }
-    struct job *j = calloc(1, sizeof *j);
-    if (j == NULL)
+    struct pending *p = malloc(sizeof *p);
+    if (p == NULL)
         return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
-    j->engine = e;
-    j->path = *path;
-    j->req = *req;
-    j->done = done;
-    j->user = user;
-    j->id = ++e->next_id;
-    j->link.fd = -1;
-    e->queue[e->queued++] = j;
+    p->path = *path;
+    p->req = *req;
+    p->done = done;
+    p->user = user;
+    e->queue[e->queued++] = p;
     return PMU_OK;
 }
 
@@ -305,9 +311,28 @@ static void on_poll(uv_poll_t *h, int status, int events)
 }
 
 /* Starts one job; on failure to even begin, reports it through the callback. */
-static void start(struct pmu_engine *e, struct job *j)
+static void start(struct pmu_engine *e, struct pending *p)
 {
     struct pmu_error err;
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        struct pmu_session failed;
+        memset(&failed, 0, sizeof failed);
+        failed.status = pmu_error_set(&failed.error, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+        failed.stage = PMU_STAGE_DONE;
+        if (p->done != NULL)
+            p->done(p->user, &failed);
+        free(p);
+        return;
+    }
+    j->engine = e;
+    j->path = p->path;
+    j->req = p->req;
+    j->done = p->done;
+    j->user = p->user;
+    j->id = ++e->next_id;
+    j->link.fd = -1;
+    free(p);
     e->running++;
     j->next_running = e->running_list;
     if (e->running_list != NULL)
@@ -371,11 +396,11 @@ static void start_next(struct pmu_engine *e)
     for (size_t i = e->next; i < e->queued && i < e->next + LOOKAHEAD; i++) {
         if (e->running >= e->opt.max_parallel)
             break;
-        struct job *j = e->queue[i];
-        if (j == NULL || line_busy(e, &j->path))
+        struct pending *p = e->queue[i];
+        if (p == NULL || line_busy(e, &p->path))
             continue;
         e->queue[i] = NULL;
-        start(e, j);
+        start(e, p);
     }
     while (e->next < e->queued && e->queue[e->next] == NULL)
         e->next++;

@@ -1,0 +1,46 @@
+#define _DEFAULT_SOURCE /* wait4 */
+#include "runpmu.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int run_pmu(char *const argv[], const char *out_file, const char *err_file, struct run_result *r)
+{
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (out_file != NULL) {
+            int fd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, STDOUT_FILENO);
+        }
+        if (err_file != NULL) {
+            int fd = open(err_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, STDERR_FILENO);
+        }
+        execv(argv[0], argv);
+        perror(argv[0]);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) != pid)
+        return -1;
+    r->seconds = now() - t0;
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r->max_rss_kib = ru.ru_maxrss;
+    return 0;
+}

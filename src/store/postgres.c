@@ -1,0 +1,342 @@
+/* The PostgreSQL backend (libpq): a shared database for several users and several
+ * pmud workers. The connection string is a libpq URI, postgresql://... or
+ * postgres://... (host, port, user, database, and options such as
+ * ?host=/run/postgresql for a unix socket).
+ *
+ * Statements are prepared once per connection (named pmu_1, pmu_2, ...) and sent
+ * with text parameters: the server infers the types from the SQL. Profile intervals
+ * go in bulk with COPY into a session-private staging table and one
+ * INSERT ... SELECT ... ON CONFLICT DO NOTHING, so a meter-year is a handful of
+ * round trips instead of one per value. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define STMT_CACHE 96
+#define COPY_CHUNK (256 * 1024)
+
+struct pg_db {
+    PGconn *conn;
+    struct {
+        const char *sql;
+        char name[16];
+    } prepared[STMT_CACHE];
+    size_t n_prepared;
+    unsigned next_name;
+    char *copy;                    /* COPY data not yet sent */
+    size_t copy_len, copy_cap;
+};
+
+struct pmu_store_row {
+    PGresult *res;
+    int row;
+};
+
+static struct pg_db *dbof(struct pmu_store *s)
+{
+    return s->db;
+}
+
+/* libpq messages end in a newline; error messages read better without it. */
+static void trim(char *m)
+{
+    size_t n = strlen(m);
+    while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        m[--n] = '\0';
+}
+
+static enum pmu_status fail_msg(const char *what, const char *msg, const char *sqlstate, struct pmu_error *err)
+{
+    char buf[200];
+    snprintf(buf, sizeof buf, "%s", msg != NULL ? msg : "unknown error");
+    trim(buf);
+    /* Class 23: integrity constraint violation (unique, foreign key, not null). */
+    enum pmu_status code = sqlstate != NULL && strncmp(sqlstate, "23", 2) == 0 ? PMU_E_INVALID : PMU_E_IO;
+    return pmu_error_set(err, code, PMU_NO_OFFSET, "PostgreSQL: %s: %s", what, buf);
+}
+
+static enum pmu_status fail_res(struct pg_db *d, PGresult *res, const char *what, struct pmu_error *err)
+{
+    const char *msg = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(d->conn);
+    if (msg == NULL || msg[0] == '\0')
+        msg = PQerrorMessage(d->conn);
+    return fail_msg(what, msg, res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL, err);
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static enum pmu_status pg_open(struct pmu_store *s, const char *conn, struct pmu_error *err)
+{
+    struct pg_db *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+    s->db = d;
+    d->conn = PQconnectdb(conn);
+    if (d->conn == NULL)
+        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        char buf[200];
+        snprintf(buf, sizeof buf, "%s", PQerrorMessage(d->conn));
+        trim(buf);
+        return pmu_error_set(err, PMU_E_IO, PMU_NO_OFFSET, "cannot connect to PostgreSQL: %s", buf);
+    }
+    /* CREATE ... IF NOT EXISTS and friends send notices; they are not for the user. */
+    PQsetNoticeProcessor(d->conn, ignore_notice, NULL);
+    return PMU_OK;
+}
+
+static void pg_close(struct pmu_store *s)
+{
+    struct pg_db *d = dbof(s);
+    if (d == NULL)
+        return;
+    if (d->conn != NULL)
+        PQfinish(d->conn);
+    free(d->copy);
+    free(d);
+    s->db = NULL;
+}
+
+static enum pmu_status pg_exec(struct pmu_store *s, const char *script, struct pmu_error *err)
+{
+    struct pg_db *d = dbof(s);
+    PGresult *res = PQexec(d->conn, script);
+    ExecStatusType st = PQresultStatus(res);
+    enum pmu_status status = PMU_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        status = fail_res(d, res, "script", err);
+    PQclear(res);
+    return status;
+}
+
+static enum pmu_status prepare(struct pg_db *d, const char *sql, const char **name, struct pmu_error *err)
+{
+    for (size_t i = 0; i < d->n_prepared; i++)
+        if (d->prepared[i].sql == sql) {
+            *name = d->prepared[i].name;
+            return PMU_OK;
+        }
+    if (d->n_prepared == STMT_CACHE)
+        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "internal: too many distinct statements");
+    size_t k = d->n_prepared;
+    snprintf(d->prepared[k].name, sizeof d->prepared[k].name, "pmu_%u", ++d->next_name);
+    PGresult *res = PQprepare(d->conn, d->prepared[k].name, sql, 0, NULL);
+    enum pmu_status status = PMU_OK;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        status = fail_res(d, res, "preparing a statement", err);
+    PQclear(res);
+    if (status != PMU_OK)
+        return status;
+    d->prepared[k].sql = sql;
+    d->n_prepared++;
+    *name = d->prepared[k].name;
+    return PMU_OK;
+}
+
+#define MAX_ARGS 24
+
+static enum pmu_status pg_query(struct pmu_store *s, const char *sql, const struct pmu_store_arg *args,
+                                size_t n_args, pmu_store_row_fn fn, void *user, int64_t *changes,
+                                struct pmu_error *err)
+{
+    struct pg_db *d = dbof(s);
+    const char *name = NULL;
+    enum pmu_status status = prepare(d, sql, &name, err);
+    if (status != PMU_OK)
+        return status;
+    if (n_args > MAX_ARGS)
+        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "internal: too many parameters");
+    char ints[MAX_ARGS][24];
+    const char *values[MAX_ARGS];
+    for (size_t i = 0; i < n_args; i++) {
+        switch (args[i].kind) {
+        case PMU_ARG_INT:
+            snprintf(ints[i], sizeof ints[i], "%lld", (long long)args[i].i);
+            values[i] = ints[i];
+            break;
+        case PMU_ARG_TEXT: values[i] = args[i].s; break;
+        default: values[i] = NULL; break;
+        }
+    }
+    PGresult *res = PQexecPrepared(d->conn, name, (int)n_args, values, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK) {
+        struct pmu_store_row row = {res, 0};
+        int n = PQntuples(res);
+        for (row.row = 0; row.row < n && fn != NULL; row.row++)
+            if ((status = fn(user, s, &row)) != PMU_OK)
+                break;
+        if (status == PMU_DONE)
+            status = PMU_OK;
+    } else if (st != PGRES_COMMAND_OK) {
+        status = fail_res(d, res, "query", err);
+    }
+    if (status == PMU_OK && changes != NULL) {
+        const char *t = PQcmdTuples(res);
+        *changes = t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
+    }
+    PQclear(res);
+    return status;
+}
+
+static const char *pg_col_text(const struct pmu_store_row *row, int i, size_t *len)
+{
+    if (PQgetisnull(row->res, row->row, i)) {
+        if (len != NULL)
+            *len = 0;
+        return NULL;
+    }
+    if (len != NULL)
+        *len = (size_t)PQgetlength(row->res, row->row, i);
+    return PQgetvalue(row->res, row->row, i);
+}
+
+static int64_t pg_col_int(const struct pmu_store_row *row, int i)
+{
+    return strtoll(PQgetvalue(row->res, row->row, i), NULL, 10);
+}
+
+/* Migrations take a transaction-scoped advisory lock, so two workers opening a new
+ * database at once do not both create the schema: the second waits, then finds it
+ * done. The key is arbitrary but fixed ("pmu" in ASCII). */
+static enum pmu_status pg_begin(struct pmu_store *s, bool schema, struct pmu_error *err)
+{
+    return pg_exec(s, schema ? "BEGIN; SELECT pg_advisory_xact_lock(7368053)" : "BEGIN", err);
+}
+
+static enum pmu_status pg_commit(struct pmu_store *s, struct pmu_error *err)
+{
+    return pg_exec(s, "COMMIT", err);
+}
+
+static void pg_rollback(struct pmu_store *s)
+{
+    struct pmu_error ignored;
+    struct pg_db *d = dbof(s);
+    if (PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+        pg_exec(s, "ROLLBACK", &ignored);
+}
+
+static enum pmu_status copy_flush(struct pg_db *d, struct pmu_error *err)
+{
+    if (d->copy_len == 0)
+        return PMU_OK;
+    if (PQputCopyData(d->conn, d->copy, (int)d->copy_len) != 1)
+        return fail_res(d, NULL, "sending intervals", err);
+    d->copy_len = 0;
+    return PMU_OK;
+}
+
+static enum pmu_status pg_intervals_begin(struct pmu_store *s, struct pmu_error *err)
+{
+    struct pg_db *d = dbof(s);
+    enum pmu_status status =
+        pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS pmu_staging (channel_id BIGINT, interval_end BIGINT, "
+                   "value TEXT, status BIGINT, job_run_id BIGINT)", err);
+    if (status != PMU_OK)
+        return status;
+    if (d->copy == NULL) {
+        d->copy = malloc(COPY_CHUNK + 4096);
+        if (d->copy == NULL)
+            return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+        d->copy_cap = COPY_CHUNK + 4096;
+    }
+    d->copy_len = 0;
+    PGresult *res = PQexec(d->conn, "COPY pmu_staging FROM STDIN");
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        status = fail_res(d, res, "starting COPY", err);
+    PQclear(res);
+    return status;
+}
+
+/* One line of COPY text format: tab-separated, with \ \t \n \r escaped in the value. */
+static enum pmu_status pg_interval_put(struct pmu_store *s, const struct pmu_interval_put *r, struct pmu_error *err)
+{
+    struct pg_db *d = dbof(s);
+    if (r->value_len > 1024)
+        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "interval value of %zu bytes", r->value_len);
+    if (d->copy_len + 80 + 2 * r->value_len > d->copy_cap) {
+        enum pmu_status status = copy_flush(d, err);
+        if (status != PMU_OK)
+            return status;
+    }
+    char *p = d->copy + d->copy_len;
+    p += sprintf(p, "%lld\t%lld\t", (long long)r->channel_id, (long long)r->end);
+    for (size_t i = 0; i < r->value_len; i++) {
+        char c = r->value[i];
+        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+            *p++ = '\\';
+            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+        }
+        *p++ = c;
+    }
+    p += sprintf(p, "\t%lld\t%lld\n", (long long)r->status, (long long)r->run_id);
+    d->copy_len = (size_t)(p - d->copy);
+    if (d->copy_len >= COPY_CHUNK)
+        return copy_flush(d, err);
+    return PMU_OK;
+}
+
+static enum pmu_status pg_intervals_end(struct pmu_store *s, int64_t *inserted, struct pmu_error *err)
+{
+    struct pg_db *d = dbof(s);
+    enum pmu_status status = copy_flush(d, err);
+    if (PQputCopyEnd(d->conn, status == PMU_OK ? NULL : "openpmu gave up") != 1 && status == PMU_OK)
+        status = fail_res(d, NULL, "ending COPY", err);
+    PGresult *res;
+    while ((res = PQgetResult(d->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && status == PMU_OK)
+            status = fail_res(d, res, "COPY", err);
+        PQclear(res);
+    }
+    if (status != PMU_OK)
+        return status;
+    static const char move[] =
+        "INSERT INTO profile_intervals (channel_id, interval_end, value, status, job_run_id) "
+        "SELECT channel_id, interval_end, value, status, job_run_id FROM pmu_staging ON CONFLICT DO NOTHING";
+    status = pg_query(s, move, NULL, 0, NULL, NULL, inserted, err);
+    if (status == PMU_OK)
+        status = pg_exec(s, "TRUNCATE pmu_staging", err);
+    return status;
+}
+
+static enum pmu_status found_row(void *user, struct pmu_store *s, const struct pmu_store_row *row)
+{
+    (void)s;
+    (void)row;
+    *(bool *)user = true;
+    return PMU_DONE;
+}
+
+static enum pmu_status pg_has_table(struct pmu_store *s, const char *table, bool *out, struct pmu_error *err)
+{
+    static const char sql[] = "SELECT 1 WHERE to_regclass($1) IS NOT NULL";
+    struct pmu_store_arg a = pmu_arg_text(table);
+    *out = false;
+    return pg_query(s, sql, &a, 1, found_row, out, NULL, err);
+}
+
+const struct pmu_store_ops pmu_store_postgres_ops = {
+    .name = "postgresql",
+    .backend = PMU_STORE_POSTGRES,
+    .open = pg_open,
+    .close = pg_close,
+    .exec = pg_exec,
+    .query = pg_query,
+    .col_text = pg_col_text,
+    .col_int = pg_col_int,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .intervals_begin = pg_intervals_begin,
+    .interval_put = pg_interval_put,
+    .intervals_end = pg_intervals_end,
+    .has_table = pg_has_table,
+};
