@@ -12,12 +12,14 @@
 #include "cli.h"
 #include "pmu/engine.h"
 #include "pmu/path.h"
+#include "read_targets.h"
 #include "render.h"
 
 static const char read_usage[] =
     "usage: pmu read PATH [--readout] [--obis CODE]... [--profile FROM..TO]\n"
     "                [--password P] [--json] [--trace FILE]\n"
     "       pmu read --list FILE [--parallel N] [same options]\n"
+    "       pmu read --meter SERIAL... | --group NAME [--db CONN] [same options]\n"
     "\n"
     "Reads one meter over its comms path (docs/comms-paths.md), e.g.\n"
     "  pmu read serial:/dev/ttyUSB0 --readout\n"
@@ -33,21 +35,13 @@ static const char read_usage[] =
     "  --list FILE        read many meters: one per line, PATH or 'meter SERIAL PATH'\n"
     "                     (what pmu-sim prints); one result line (or JSON line) each\n"
     "  --parallel N       meters read at once with --list (default 256)\n"
+    "  --meter SERIAL     a meter of the meter list (repeat for more); its results are\n"
+    "                     stored, each meter's in one transaction\n"
+    "  --group NAME       every meter of a group, likewise\n"
+    "  --db CONN          the store (default $PMU_DB, else openpmu.db)\n"
     "\n"
     "Exit status: 0 read, 1 the meter could not be read (the message says why), 2 usage.\n";
 
-#define MAX_CODES 256
-
-struct read_args {
-    const char *path_text;
-    struct pmu_path path;
-    struct pmu_read_request req;
-    const char *codes[MAX_CODES];
-    bool json;
-    const char *trace;
-    const char *list;
-    size_t parallel;
-};
 
 /* "2024-01-15" or "2024-01-15T12:30" (or a space instead of T) into a meter time. */
 static bool parse_when(const char *s, size_t n, struct pmu_timestamp *t)
@@ -115,6 +109,8 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         {"profile", required_argument, NULL, 'p'}, {"password", required_argument, NULL, 'w'},
         {"json", no_argument, NULL, 'j'},          {"trace", required_argument, NULL, 't'},
         {"list", required_argument, NULL, 'l'},    {"parallel", required_argument, NULL, 'n'},
+        {"meter", required_argument, NULL, 'm'},   {"group", required_argument, NULL, 'g'},
+        {"db", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     int c, rc;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -123,6 +119,15 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         case 'j': a->json = true; break;
         case 't': a->trace = optarg; break;
         case 'l': a->list = optarg; break;
+        case 'g': a->group = optarg; break;
+        case 'd': a->db = optarg; break;
+        case 'm':
+            if (a->n_meters == MAX_METERS_ARGS) {
+                fprintf(stderr, "pmu read: at most %d --meter options; use --group\n", MAX_METERS_ARGS);
+                return PMU_EXIT_USAGE;
+            }
+            a->meters[a->n_meters++] = optarg;
+            break;
         case 'n': {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
@@ -150,7 +155,12 @@ static int parse_args(int argc, char **argv, struct read_args *a)
             return PMU_EXIT_USAGE;
         }
     }
-    if (a->list == NULL) {
+    bool from_store = a->n_meters > 0 || a->group != NULL;
+    if (from_store && a->list != NULL) {
+        fprintf(stderr, "pmu read: give meters from the store (--meter, --group) or a --list, not both\n");
+        return PMU_EXIT_USAGE;
+    }
+    if (a->list == NULL && !from_store) {
         if (optind >= argc) {
             fprintf(stderr, "pmu read: which meter? Give its comms path, e.g. serial:/dev/ttyUSB0, "
                             "or --list FILE\n");
@@ -168,7 +178,7 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         return PMU_EXIT_USAGE;
     }
     if (a->parallel == 0)
-        a->parallel = a->list != NULL ? 256 : 1;
+        a->parallel = a->list != NULL || from_store ? 256 : 1;
     a->req.codes = a->codes;
     if (!a->req.readout && a->req.n_codes == 0 && !a->req.profile)
         a->req.readout = true;
@@ -176,23 +186,6 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         a->req.password = getenv("PMU_METER_PASSWORD");
     return PMU_EXIT_OK;
 }
-
-/* One meter to read, and where the results of the whole run go. */
-struct run;
-
-struct target {
-    char serial[40];           /* from a list file; "" for a single path */
-    const char *path_text;     /* parsed again when queued: tens of thousands of parsed
-                                  paths would cost more memory than the parsing time */
-    struct run *run;
-};
-
-struct run {
-    const struct read_args *args;
-    bool tty, many;
-    size_t total, done, failed;
-    double started;
-};
 
 static double seconds(void)
 {
@@ -258,10 +251,30 @@ static void print_line(const struct target *t, const struct pmu_session *s)
         printf("%-14s failed  %s\n", t->serial, s->error.message);
 }
 
+/* Stores a finished read: only a read that succeeded, so a meter's results are all
+ * there or not at all. */
+static void save(struct run *r, const struct target *t, struct pmu_session *s)
+{
+    if (r->store == NULL || s->status != PMU_OK)
+        return;
+    struct pmu_save_stats st;
+    struct pmu_error err;
+    if (pmu_store_save_readout(r->store, r->run_id, t->serial, &s->result, time(NULL), &st, &err) != PMU_OK) {
+        fprintf(stderr, "pmu read: %s: read, but not stored: %s\n", t->serial, err.message);
+        r->store_failures++;
+        s->status = PMU_E_IO; /* counts as a failed meter */
+        s->error = err;
+        return;
+    }
+    r->stored_readings += st.readings;
+    r->stored_intervals += st.intervals_new;
+}
+
 static void on_done(void *user, struct pmu_session *s)
 {
     struct target *t = user;
     struct run *r = t->run;
+    save(r, t, s);
     r->done++;
     r->failed += s->status != PMU_OK;
     if (r->tty)
@@ -276,67 +289,6 @@ static void on_done(void *user, struct pmu_session *s)
         fprintf(stderr, "pmu read: %s: %s\n", t->path_text, s->error.message);
     if (r->tty && r->many)
         fprintf(stderr, "\r  %zu/%zu meters read, %zu failed ", r->done, r->total, r->failed);
-}
-
-/* A list file: one meter per line, "PATH" or "meter SERIAL PATH" as pmu-sim prints;
- * blank lines, '#' comments and pmu-sim's "ready" line are skipped. */
-static int load_list(const char *file, struct target **out, size_t *n, char **text_out)
-{
-    size_t len;
-    uint8_t *text = pmu_cli_read_file(file, &len);
-    if (text == NULL)
-        return PMU_EXIT_FAILURE;
-    size_t cap = 0, count = 0, lineno = 0;
-    struct target *ts = NULL;
-    for (char *line = strtok((char *)text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-        lineno++;
-        line[strcspn(line, "\r")] = '\0';
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (*line == '\0' || *line == '#' || strcmp(line, "ready") == 0)
-            continue;
-        if (count == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct target *g = realloc(ts, cap * sizeof *ts);
-            if (g == NULL) {
-                free(ts);
-                free(text);
-                fprintf(stderr, "pmu read: out of memory\n");
-                return PMU_EXIT_FAILURE;
-            }
-            ts = g;
-        }
-        struct target *t = &ts[count];
-        memset(t, 0, sizeof *t);
-        t->path_text = line;
-        if (strncmp(line, "meter ", 6) == 0) {
-            char *serial = line + 6, *sp = strchr(serial, ' ');
-            if (sp == NULL) {
-                fprintf(stderr, "%s:%zu: expected 'meter SERIAL PATH'\n", file, lineno);
-                free(ts);
-                free(text);
-                return PMU_EXIT_DATA;
-            }
-            *sp = '\0';
-            snprintf(t->serial, sizeof t->serial, "%s", serial);
-            t->path_text = sp + 1;
-        }
-        struct pmu_error err;
-        struct pmu_path check;
-        if (pmu_path_parse(t->path_text, &check, &err) != PMU_OK) {
-            fprintf(stderr, "%s:%zu: comms path '%s': %s\n", file, lineno, t->path_text, err.message);
-            free(ts);
-            free(text);
-            return PMU_EXIT_DATA;
-        }
-        if (t->serial[0] == '\0')
-            snprintf(t->serial, sizeof t->serial, "#%zu", lineno);
-        count++;
-    }
-    *out = ts;
-    *n = count;
-    *text_out = (char *)text;
-    return PMU_EXIT_OK;
 }
 
 /* Each meter read at once holds a descriptor: raise the soft limit as far as the hard
@@ -370,8 +322,16 @@ int pmu_cmd_read(int argc, char **argv)
     struct target single, *targets = &single;
     size_t n = 1;
     char *list_text = NULL;
-    if (a.list != NULL) {
-        if ((rc = load_list(a.list, &targets, &n, &list_text)) != PMU_EXIT_OK)
+    struct pmu_store *store = NULL;
+    if (a.n_meters > 0 || a.group != NULL) {
+        if ((rc = pmu_cli_open_store("read", a.db, &store)) != PMU_EXIT_OK)
+            return rc;
+        if ((rc = read_targets_from_store(store, &a, &targets, &n, &list_text)) != PMU_EXIT_OK) {
+            pmu_store_close(store);
+            return rc;
+        }
+    } else if (a.list != NULL) {
+        if ((rc = read_targets_from_list(a.list, &targets, &n, &list_text)) != PMU_EXIT_OK)
             return rc;
     } else {
         memset(&single, 0, sizeof single);
@@ -383,10 +343,16 @@ int pmu_cmd_read(int argc, char **argv)
         rc = PMU_EXIT_FAILURE;
         goto out;
     }
-    struct run r = {&a, isatty(STDERR_FILENO) != 0, a.list != NULL, n, 0, 0, seconds()};
+    struct run r = {&a, isatty(STDERR_FILENO) != 0, targets != &single, n, 0, 0, seconds(), store, 0, 0, 0, 0};
     a.parallel = fit_descriptors(a.parallel < n ? a.parallel : n);
     struct pmu_engine_options eo = {.max_parallel = a.parallel, .trace = trace, .progress = show_progress};
     struct pmu_error err;
+    if (store != NULL && pmu_store_begin_run(store, NULL, &r.run_id, &err) != PMU_OK) {
+        rc = pmu_cli_fail("read", err.code, &err);
+        if (trace != NULL)
+            fclose(trace);
+        goto out;
+    }
     struct pmu_engine *e = pmu_engine_new(&eo, &err);
     rc = e == NULL ? PMU_EXIT_FAILURE : PMU_EXIT_OK;
     for (size_t i = 0; i < n && rc == PMU_EXIT_OK; i++) {
@@ -402,9 +368,18 @@ int pmu_cmd_read(int argc, char **argv)
         fprintf(stderr, "pmu read: %s\n", err.message);
     else
         rc = r.failed > 0 ? PMU_EXIT_DATA : PMU_EXIT_OK;
+    if (store != NULL) {
+        const char *outcome = r.failed == 0 ? "ok" : r.failed < r.total ? "partial" : "failed";
+        char msg[128];
+        snprintf(msg, sizeof msg, "%zu of %zu meters read", r.done - r.failed, r.total);
+        if (pmu_store_finish_run(store, r.run_id, outcome, msg, &err) != PMU_OK)
+            fprintf(stderr, "pmu read: %s\n", err.message);
+        fprintf(stderr, "stored %zu register values and %zu new interval values (run %lld)\n",
+                r.stored_readings, r.stored_intervals, (long long)r.run_id);
+    }
     if (r.many) {
         double t = seconds() - r.started;
-        fprintf(stderr, "%sread %zu of %zu meters in %.1f s (%.0f meters/s), %zu failed\n", r.tty ? "\r" : "",
+        fprintf(stderr, "%sread %zu of %zu meters in %.1f s (%.1f meters/s), %zu failed\n", r.tty ? "\r" : "",
                 r.done - r.failed, r.total, t, t > 0 ? (double)r.done / t : 0.0, r.failed);
     }
     pmu_engine_free(e);
@@ -414,5 +389,6 @@ out:
     if (targets != &single)
         free(targets);
     free(list_text);
+    pmu_store_close(store);
     return rc;
 }

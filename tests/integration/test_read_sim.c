@@ -313,6 +313,73 @@ static void with_fault(const char *spec, bool all_fail, const char *words)
     json_decref(res);
 }
 
+/* Runs `pmu ARGS` and returns its exit status; standard output into out (if given). */
+static int pmu(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pmu(char *out, size_t size, const char *fmt, ...)
+{
+    char args[1024], cmd[1400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", pmu_bin, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = out != NULL ? fread(out, 1, size - 1, p) : 0;
+    if (out != NULL)
+        out[n] = '\0';
+    else
+        while (fgetc(p) != EOF)
+            ;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Meters from the meter list, read into the store: one group, two runs whose profile
+ * ranges overlap. The overlap is stored once, and the values are the meter's. */
+static void test_store(void **state)
+{
+    (void)state;
+    start_sim("--tcp", "3", NULL, NULL);
+    char db[] = "/tmp/pmu-read-store-XXXXXX";
+    int fd = mkstemp(db);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(db); /* the store creates it */
+    assert_int_equal(pmu(NULL, 0, "group add nightly --db %s", db), 0);
+    for (size_t i = 0; i < sim.n_meters; i++) {
+        assert_int_equal(pmu(NULL, 0, "meter add %s --path '%s' --db %s", sim.meters[i].serial,
+                             sim.meters[i].path, db), 0);
+        assert_int_equal(pmu(NULL, 0, "group add-member nightly %s --db %s", sim.meters[i].serial, db), 0);
+    }
+    assert_int_equal(pmu(NULL, 0, "read --group nightly --obis 1.8.0,2.8.0 --profile 2024-01-15T00:30..2024-01-15T06:00 "
+                                  "--password %s --db %s", password, db), 0);
+    assert_int_equal(pmu(NULL, 0, "read --group nightly --obis 1.8.0,2.8.0 --profile 2024-01-15T04:30..2024-01-15T10:00 "
+                                  "--password %s --db %s", password, db), 0);
+    static char out[1 << 20];
+    for (size_t i = 0; i < sim.n_meters; i++) {
+        assert_int_equal(pmu(out, sizeof out, "profile %s --json --db %s", sim.meters[i].serial, db), 0);
+        /* 20 intervals x 3 channels, each once, although 4 were read twice */
+        size_t rows = 0;
+        for (const char *p = out; (p = strstr(p, "\"interval_end\"")) != NULL; p++)
+            rows++;
+        assert_int_equal(rows, 60);
+        assert_null(strstr(out, "\"conflict\": true"));
+        assert_int_equal(pmu(out, sizeof out, "history %s --json --db %s", sim.meters[i].serial, db), 0);
+        struct pmu_sim_load load;
+        struct pmu_sim_registers reg;
+        int64_t t;
+        pmu_sim_time_parse(start_time, &t, NULL);
+        pmu_sim_load_init(&load, 1, (unsigned)(i + 1));
+        pmu_sim_load_registers(&load, t, &reg);
+        char want[32];
+        kwh(reg.import_wh, want, sizeof want);
+        if (strstr(out, want) == NULL)
+            fail_msg("history of %s lacks 1.8.0 = %s:\n%.400s", sim.meters[i].serial, want, out);
+    }
+    unlink(db);
+}
+
 static void test_fault_corrupt(void **state) { (void)state; with_fault("corrupt=0.002", false, NULL); }
 static void test_fault_drop(void **state) { (void)state; with_fault("drop=0.002", false, NULL); }
 static void test_fault_delay(void **state) { (void)state; with_fault("delay=0.2", false, NULL); }
@@ -345,6 +412,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_mode_a, stop),
         cmocka_unit_test_teardown(test_mode_b, stop),
         cmocka_unit_test_teardown(test_multidrop, stop),
+        cmocka_unit_test_teardown(test_store, stop),
         cmocka_unit_test_teardown(test_fault_corrupt, stop),
         cmocka_unit_test_teardown(test_fault_drop, stop),
         cmocka_unit_test_teardown(test_fault_delay, stop),
