@@ -291,7 +291,7 @@ static void meter_clock(const struct options *o, struct sim *sim)
     struct pmu_timestamp ts = {.season = -1, .year = tm.tm_year + 1900, .month = tm.tm_mon + 1,
                                .day = tm.tm_mday, .hour = tm.tm_hour, .minute = tm.tm_min,
                                .second = tm.tm_sec};
-    sim->clock0_ms = pmu_sim_time_from_civil(&ts) * 1000 + now.tv_nsec / 1000000;
+    sim->clock0_ms = pmu_timestamp_to_seconds(&ts) * 1000 + now.tv_nsec / 1000000;
 }
 
 static void shut_down(struct app *app)

@@ -43,30 +43,15 @@ static const char read_usage[] =
     "Exit status: 0 read, 1 the meter could not be read (the message says why), 2 usage.\n";
 
 
-/* "2024-01-15" or "2024-01-15T12:30" (or a space instead of T) into a meter time. */
+/* A profile range end as the user wrote it; meters send two-digit years. */
 static bool parse_when(const char *s, size_t n, struct pmu_timestamp *t)
 {
-    unsigned y, mo, d, h = 0, mi = 0;
     char buf[32];
-    int used = 0;
     if (n >= sizeof buf)
         return false;
     memcpy(buf, s, n);
     buf[n] = '\0';
-    if (sscanf(buf, "%4u-%2u-%2u%n", &y, &mo, &d, &used) != 3)
-        return false;
-    if (buf[used] == 'T' || buf[used] == ' ') {
-        int more = 0;
-        if (sscanf(buf + used + 1, "%2u:%2u%n", &h, &mi, &more) != 2 || buf[used + 1 + more] != '\0')
-            return false;
-    } else if (buf[used] != '\0') {
-        return false;
-    }
-    char digits[16];
-    snprintf(digits, sizeof digits, "%02u%02u%02u%02u%02u", y % 100, mo % 100, d % 100, h % 100, mi % 100);
-    if (y < 2000 || y > 2099 || pmu_timestamp_parse(digits, 10, t, NULL) != PMU_OK)
-        return false;
-    return true;
+    return pmu_timestamp_parse_iso(buf, t, NULL) == PMU_OK && t->year >= 2000 && t->year <= 2099;
 }
 
 static int parse_range(const char *arg, struct pmu_read_request *req)

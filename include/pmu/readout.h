@@ -26,6 +26,17 @@ int pmu_timestamp_format(const struct pmu_timestamp *t, char *buf, size_t size);
 /* Moves t by a number of minutes in civil time (no time zone rules). */
 void pmu_timestamp_add_minutes(struct pmu_timestamp *t, long minutes);
 
+/* Meter clocks know no time zones, so openpmu counts a meter time as seconds since
+ * 1970-01-01T00:00 of the same civil clock (as timegm would, without the C library):
+ * exact, sortable, the same in every store. The season digit is not part of it. */
+int64_t pmu_timestamp_to_seconds(const struct pmu_timestamp *t);
+void pmu_timestamp_from_seconds(int64_t seconds, struct pmu_timestamp *out);
+
+/* "YYYY-MM-DD", "YYYY-MM-DDThh:mm" or "YYYY-MM-DDThh:mm:ss" (a space may stand for the
+ * T; 24:00 is the next day's 00:00), as users type times on the command line. */
+enum pmu_status pmu_timestamp_parse_iso(const char *text, struct pmu_timestamp *out,
+                                        struct pmu_error *err);
+
 struct pmu_value {
     const char *text;          /* NUL-terminated */
     const char *unit;          /* NULL when the group had no '*'; "" for "(5*)" */

@@ -26,10 +26,7 @@
 
 /* ---- Meter clock ----------------------------------------------------------------- */
 
-/* Seconds since 1970-01-01T00:00 of a civil time (season and time zone ignored). */
-int64_t pmu_sim_time_from_civil(const struct pmu_timestamp *ts);
-/* The civil time of t (season -1). */
-void pmu_sim_time_to_civil(int64_t t, struct pmu_timestamp *out);
+/* Conversions to and from seconds: pmu_timestamp_to_seconds / _from_seconds. */
 /* "YYYY-MM-DDThh:mm:ss" (years 2000..2099, what the protocol's YY can say). */
 enum pmu_status pmu_sim_time_parse(const char *text, int64_t *out, struct pmu_error *err);
 

@@ -272,10 +272,8 @@ enum pmu_status pmu_store_events(struct pmu_store *s, const char *serial, size_t
                                  pmu_event_fn fn, void *user, struct pmu_error *err);
 
 /* ---- Meter clock seconds -------------------------------------------------------------
- * Interval ends are kept as seconds of the meter's civil clock, counted as if it ran
- * on UTC: exact, sortable and the same in both backends. */
-int64_t pmu_store_seconds(const struct pmu_timestamp *t);
-void pmu_store_timestamp(int64_t seconds, struct pmu_timestamp *out);
+ * Interval ends are kept as seconds of the meter's civil clock
+ * (pmu_timestamp_to_seconds): exact, sortable and the same in both backends. */
 /* "2024-01-15T12:30:00" (20 bytes with the NUL). */
 void pmu_store_format_seconds(int64_t seconds, char buf[20]);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DDThh:mm" or "YYYY-MM-DDThh:mm:ss" (or a space for T). */

@@ -139,7 +139,7 @@ static uint64_t prefix(const struct shapes *s, const struct day_plan *p, int c, 
 static int month_of_day(int64_t day)
 {
     struct pmu_timestamp ts;
-    pmu_sim_time_to_civil(day * DAY_S, &ts);
+    pmu_timestamp_from_seconds(day * DAY_S, &ts);
     return ts.month;
 }
 
@@ -214,10 +214,10 @@ static void max_demand(const struct pmu_sim_load *l, const struct shapes *s, int
                        struct pmu_sim_registers *r)
 {
     struct pmu_timestamp ts;
-    pmu_sim_time_to_civil(t, &ts);
+    pmu_timestamp_from_seconds(t, &ts);
     ts.day = 1;
     ts.hour = ts.minute = ts.second = 0;
-    int64_t month_start = pmu_sim_time_from_civil(&ts);
+    int64_t month_start = pmu_timestamp_to_seconds(&ts);
     r->max_demand_w = 0;
     r->max_demand_at = month_start;
     r->billing_resets = ts.year >= 2000 ? (uint32_t)((ts.year - 2000) * 12 + ts.month - 1) : 0;

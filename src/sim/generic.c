@@ -22,8 +22,8 @@ static enum pmu_status readout(const struct pmu_sim_meter *m, int64_t t, struct 
     struct pmu_sim_registers r;
     struct pmu_timestamp now, md;
     pmu_sim_load_registers(&m->load, t, &r);
-    pmu_sim_time_to_civil(t, &now);
-    pmu_sim_time_to_civil(r.max_demand_at, &md);
+    pmu_timestamp_from_seconds(t, &now);
+    pmu_timestamp_from_seconds(r.max_demand_at, &md);
     static const char *const energy[] = {"1.8.0", "1.8.1", "1.8.2", "2.8.0", "3.8.0", "4.8.0"};
     static const char *const units[] = {"kWh", "kWh", "kWh", "kWh", "kvarh", "kvarh"};
     uint64_t values[] = {r.import_wh, r.import_day_wh, r.import_night_wh, r.export_wh,
@@ -81,7 +81,7 @@ static bool range_end(const uint8_t *p, size_t n, bool *given, int64_t *t)
         return true;
     if (pmu_timestamp_parse((const char *)p, n, &ts, NULL) != PMU_OK)
         return false;
-    *t = pmu_sim_time_from_civil(&ts); /* the season digit is read and ignored */
+    *t = pmu_timestamp_to_seconds(&ts); /* the season digit is read and ignored */
     return true;
 }
 
@@ -127,7 +127,7 @@ static enum pmu_status read_profile(const struct pmu_sim_meter *m, int64_t now,
         return pmu_sim_buf_printf(out, "P.01(ERROR)");
 
     struct pmu_timestamp ts;
-    pmu_sim_time_to_civil(lo, &ts);
+    pmu_timestamp_from_seconds(lo, &ts);
     enum pmu_status st = pmu_sim_buf_printf(
         out, "P.01(0%02d%02d%02d%02d%02d00)(00)(30)(3)(1.29.0)(kWh)(2.29.0)(kWh)(3.29.0)(kvarh)\r\n",
         ts.year % 100, ts.month, ts.day, ts.hour, ts.minute);

@@ -43,7 +43,7 @@ struct day {
 static void date8(int64_t day, char buf[9])
 {
     struct pmu_timestamp t;
-    pmu_store_timestamp(day * 86400, &t);
+    pmu_timestamp_from_seconds(day * 86400, &t);
     char tmp[48];
     snprintf(tmp, sizeof tmp, "%04d%02d%02d", t.year % 10000, t.month % 100, t.day % 100);
     memcpy(buf, tmp, 8);

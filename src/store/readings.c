@@ -170,7 +170,7 @@ static enum pmu_status save_profile(struct pmu_store *s, struct saving *v, const
     struct pmu_interval_put put = {0, 0, NULL, 0, (int64_t)p->status, v->run_id};
     for (size_t i = 0; i < p->n_rows && status == PMU_OK; i++) {
         const struct pmu_profile_row *row = &p->rows[i];
-        put.end = pmu_store_seconds(&row->time);
+        put.end = pmu_timestamp_to_seconds(&row->time);
         size_t n = row->n_values < p->n_channels ? row->n_values : p->n_channels;
         for (size_t c = 0; c < n && status == PMU_OK; c++) {
             put.channel_id = ids[c];

@@ -174,6 +174,37 @@ static void test_timestamps(void **state)
     assert_int_equal(e.offset, 6);
 }
 
+static void test_seconds_and_iso(void **state)
+{
+    (void)state;
+    struct pmu_timestamp t;
+    struct pmu_error e;
+    assert_int_equal(pmu_timestamp_parse_iso("2024-02-29T23:59:59", &t, &e), PMU_OK);
+    int64_t s = pmu_timestamp_to_seconds(&t);
+    assert_int_equal(s, 1709251199); /* what timegm gives for that UTC time */
+    struct pmu_timestamp back;
+    pmu_timestamp_from_seconds(s, &back);
+    assert_int_equal(back.day, 29);
+    assert_int_equal(back.second, 59);
+    pmu_timestamp_from_seconds(-1, &back); /* before 1970 still works */
+    assert_int_equal(back.year, 1969);
+    assert_int_equal(back.hour, 23);
+    assert_int_equal(pmu_timestamp_parse_iso("2024-01-15", &t, &e), PMU_OK);
+    assert_int_equal(t.hour, 0);
+    assert_int_equal(pmu_timestamp_parse_iso("2024-01-15 12:30", &t, &e), PMU_OK);
+    assert_int_equal(t.minute, 30);
+    assert_int_equal(pmu_timestamp_parse_iso("2024-12-31T24:00", &t, &e), PMU_OK);
+    assert_int_equal(t.year, 2025); /* the end of the day is the next day's start */
+    assert_int_equal(t.day, 1);
+    assert_int_equal(pmu_timestamp_parse_iso("2024-1-15", &t, &e), PMU_E_SYNTAX);
+    assert_non_null(strstr(e.message, "YYYY-MM-DD"));
+    assert_int_equal(pmu_timestamp_parse_iso("2024-13-01", &t, &e), PMU_E_RANGE);
+    assert_int_equal(pmu_timestamp_parse_iso("2023-02-29", &t, &e), PMU_E_RANGE);
+    assert_int_equal(pmu_timestamp_parse_iso("2024-01-01T24:01", &t, &e), PMU_E_RANGE);
+    assert_int_equal(pmu_timestamp_parse_iso("2024-01-01T12:60", &t, &e), PMU_E_RANGE);
+    assert_int_equal(pmu_timestamp_parse_iso("2024-01-01X12:00", &t, &e), PMU_E_SYNTAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_profile_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dataset_errors_are_collected, setup, teardown),
         cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_seconds_and_iso),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

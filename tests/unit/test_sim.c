@@ -231,7 +231,7 @@ static void test_mode_c_readout(void **state)
     assert_int_equal(wh(a), r.import_wh % 1000000000u);
     char md[64];
     struct pmu_timestamp at;
-    pmu_sim_time_to_civil(r.max_demand_at, &at);
+    pmu_timestamp_from_seconds(r.max_demand_at, &at);
     snprintf(md, sizeof md, "\r\n1.6.0(%02u.%03u*kW)(%02d%02d%02d%02d%02d)\r\n",
              r.max_demand_w / 1000, r.max_demand_w % 1000, at.year % 100, at.month, at.day,
              at.hour, at.minute);
