@@ -200,10 +200,24 @@ static void test_tcp_programming(void **state)
     (void)state;
     start_sim("--tcp", "2", NULL, NULL);
     json_t *res;
-    char args[256];
-    snprintf(args, sizeof args, "--obis 1.8.0,1.8.1,2.8.0,3.8.0,9.9.9 --profile %s --password %s",
-             profile_range, password);
+    char args[512], trace[] = "/tmp/pmu-read-trace-XXXXXX";
+    int fd = mkstemp(trace);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(args, sizeof args, "--obis 1.8.0,1.8.1,2.8.0,3.8.0,9.9.9 --profile %s --password %s --trace %s",
+             profile_range, password, trace);
     assert_int_equal(read_all(args, &res), 0);
+    /* the trace shows P1 with its data masked, and the password nowhere */
+    static char text[1 << 20];
+    FILE *f = fopen(trace, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(trace);
+    assert_null(strstr(text, password));
+    assert_null(strstr(text, "73 65 63 72 65 74")); /* "secret" in hex */
+    assert_non_null(strstr(text, "|.P1.**********."));
     assert_int_equal(json_array_size(res), 2);
     size_t i;
     json_t *r;
