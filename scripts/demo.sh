@@ -1,15 +1,48 @@
 #!/usr/bin/env bash
-# The demo: installs what is needed, builds, and decodes sample captures from real
-# meters with `pmu parse`.
+# The demo: installs what is needed, builds, then shows openpmu end to end against the
+# simulator, on the embedded SQLite store (a fresh openpmu.db under build/demo):
+#   1. decode a capture from a real meter           pmu parse
+#   2. start simulated meters on a pty and TCP      pmu-sim
+#   3. put them in the meter list, in one group     pmu meter add, pmu group
+#   4. read the group: registers + load profile     pmu read --group
+#   5. look at what was stored and export it        pmu history, pmu profile, pmu export
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh release
-pmu=build/release/apps/pmu
-captures=tests/data/captures
-run() { echo; echo "\$ pmu $*"; "$pmu" "$@"; }
-run parse "$captures/zmd120ap_readout.txt"
-run parse "$captures/emh_p01_profile.txt"
-run parse "$captures/ce301_programming_session.txt" --checksum sum7
-echo; echo "\$ pmu parse $captures/ace3000_noise_readout.bin   # noisy line, wrong BCC: exit 1"
-"$pmu" parse "$captures/ace3000_noise_readout.bin" || echo "(exit status $?: the capture's check character is wrong)"
+bin=$PWD/build/release/apps
+demo=$PWD/build/demo
+rm -rf "$demo"; mkdir -p "$demo"; cd "$demo"
+export PMU_DB=$demo/openpmu.db PMU_METER_PASSWORD=demo1234
+say() { printf '\n$ %s\n' "$*"; }
+run() { say "pmu $*"; "$bin/pmu" "$@"; }
+
+run parse "$OLDPWD/tests/data/captures/emh_p01_profile.txt"
+
+say "pmu-sim --pty 1 --tcp 2 --password demo1234 --time 2024-01-15T10:05:00 &"
+"$bin/pmu-sim" --pty 1 --tcp 2 --password demo1234 --time 2024-01-15T10:05:00 > meters.txt &
+sim=$!
+trap 'kill $sim 2>/dev/null' EXIT
+for _ in $(seq 50); do grep -q '^ready' meters.txt && break; sleep 0.1; done
+cat meters.txt
+
+"$bin/pmu" group add demo --description "simulated meters" >/dev/null
+run site add Depot --nmi 4103000001 --address "1 Station Road"
+site=--site=Depot   # the first meter stands at the depot (NEM12 needs its NMI)
+while read -r word serial path; do
+  [ "$word" = meter ] || continue
+  run meter add "$serial" --make openpmu --model simulator --path "$path" ${site:+--site Depot}
+  site=
+  "$bin/pmu" group add-member demo "$serial" >/dev/null
+done < meters.txt
+run meter list
+
+run read --group demo --readout --profile 2024-01-15T00:30..2024-01-15T10:00
+first=$(awk '/^meter/ {print $2; exit}' meters.txt)
+run history "$first"
+run profile "$first" --from 2024-01-15T08:00 --to 2024-01-15T10:00
+say "pmu export --format csv --group demo --from 2024-01-15T09:00 --to 2024-01-15T10:00 | head"
+"$bin/pmu" export --format csv --group demo --from 2024-01-15T09:00 --to 2024-01-15T10:00 | head
+run export --format nem12 --meter "$first" --from 2024-01-15 --to 2024-01-16
+echo
+echo "The store is $PMU_DB; docs/ tells the rest (comms paths, formats, the simulator)."

@@ -353,6 +353,7 @@ int pmu_cmd_read(int argc, char **argv)
         fprintf(stderr, "pmu read: %s\n", err.message);
     else
         rc = r.failed > 0 ? PMU_EXIT_DATA : PMU_EXIT_OK;
+    fflush(stdout); /* results before the summary, also when stdout is a pipe */
     if (store != NULL) {
         const char *outcome = r.failed == 0 ? "ok" : r.failed < r.total ? "partial" : "failed";
         char msg[128];
