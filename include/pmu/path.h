@@ -19,6 +19,24 @@ enum pmu_parity {
 
 #define PMU_PATH_TARGET_MAX 256
 
+/* A dialler in front of the meter: the path's second element, after '>'. */
+enum pmu_dial_kind { PMU_DIAL_NONE, PMU_DIAL_MODEM, PMU_DIAL_PAD };
+enum pmu_dial_mode { PMU_DIAL_TONE, PMU_DIAL_PULSE, PMU_DIAL_GSM };
+enum pmu_hangup { PMU_HANGUP_ESCAPE, PMU_HANGUP_DTR };
+
+struct pmu_dial {
+    enum pmu_dial_kind kind;
+    char number[33];                   /* phone number, or the PAD's NUA */
+    char init[128];                    /* modem: commands separated by ';' */
+    enum pmu_dial_mode mode;
+    char bearer[16];                   /* GSM: AT+CBST value, "" = leave as is */
+    enum pmu_hangup hangup;
+    unsigned connect_timeout_ms;
+    char nui[17];                      /* PAD: network user identity */
+    bool reverse_charge;
+    int cug;                           /* PAD: closed user group, -1 = none */
+};
+
 struct pmu_path {
     enum pmu_link_kind kind;
     char target[PMU_PATH_TARGET_MAX];  /* device (serial) or host (tcp) */
@@ -34,6 +52,7 @@ struct pmu_path {
     unsigned inter_char_ms;
     unsigned retries;
     enum pmu_checksum checksum;
+    struct pmu_dial dial;
 };
 
 /* Parses text into *out with every option at its default unless given. */

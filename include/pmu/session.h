@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pmu/dialer.h"
 #include "pmu/error.h"
 #include "pmu/iec62056.h"
 #include "pmu/path.h"
@@ -44,14 +45,15 @@ struct pmu_session_out {
     size_t send_len;
     size_t secret_off, secret_len;  /* part of send that must never be shown (password) */
     unsigned baud;                  /* switch the line to this rate before sending; 0 = keep */
+    int parity;                     /* switch the link to this enum pmu_parity first; -1 = keep */
     uint64_t wake_at;               /* call pmu_session_timer at this time; 0 = no timer
                                        (the engine's clock never reads 0) */
     bool done;                      /* finished: see status and result */
 };
 
 enum pmu_session_stage {
-    PMU_STAGE_SIGNON, PMU_STAGE_READOUT, PMU_STAGE_PASSWORD, PMU_STAGE_REGISTERS,
-    PMU_STAGE_PROFILE, PMU_STAGE_CLOSING, PMU_STAGE_DONE
+    PMU_STAGE_DIAL, PMU_STAGE_SIGNON, PMU_STAGE_READOUT, PMU_STAGE_PASSWORD, PMU_STAGE_REGISTERS,
+    PMU_STAGE_PROFILE, PMU_STAGE_CLOSING, PMU_STAGE_HANGUP, PMU_STAGE_DONE
 };
 
 struct pmu_session {
@@ -84,6 +86,12 @@ struct pmu_session {
     uint8_t last_request[256];      /* for repeats */
     size_t last_request_len, last_secret_off, last_secret_len;
     uint8_t out_buf[256];
+    /* a modem or PAD in front of the meter */
+    struct pmu_dialer dialer;
+    bool connected;                 /* the call is through */
+    bool hangup_confirmed;          /* the modem or PAD confirmed the hang-up */
+    char carrier_tail[16];          /* last bytes seen, to spot "NO CARRIER" split in two */
+    size_t carrier_tail_len;
     /* results */
     bool has_ident;
     struct pmu_iec_ident ident;

@@ -228,6 +228,8 @@ static void apply(struct job *j, const struct pmu_session_out *out)
 {
     if (j->finished)
         return;
+    if (out->parity >= 0)
+        j->link.path.parity = (enum pmu_parity)out->parity; /* 7E1 in software from now on, or not */
     if (out->baud != 0) {
         struct pmu_error err;
         if (pmu_link_set_baud(&j->link, out->baud, &err) != PMU_OK) {

@@ -5,15 +5,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_defaults(struct pmu_path *p, enum pmu_link_kind kind)
+#define DEFAULT_INIT "ATZ;ATE0V1Q0X4&D2&C1"
+
+static void set_dial_defaults(struct pmu_dial *d, enum pmu_dial_kind kind)
+{
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    d->cug = -1;
+    d->connect_timeout_ms = kind == PMU_DIAL_PAD ? 30000 : 60000;
+    if (kind == PMU_DIAL_MODEM)
+        snprintf(d->init, sizeof d->init, "%s", DEFAULT_INIT);
+}
+
+/* Defaults depend on what sits in front of the meter: a modem or PAD line carries
+ * 8N1, so 7E1 is done in software; PAKNET forwards by idle timer, so answers are slow. */
+static void set_defaults(struct pmu_path *p, enum pmu_link_kind kind, enum pmu_dial_kind dial)
 {
     memset(p, 0, sizeof *p);
+    set_dial_defaults(&p->dial, dial);
     p->kind = kind;
     p->max_baud = 19200;
-    p->parity = kind == PMU_LINK_TCP ? PMU_PARITY_SOFT : PMU_PARITY_HW;
+    p->parity = kind == PMU_LINK_TCP || dial != PMU_DIAL_NONE ? PMU_PARITY_SOFT : PMU_PARITY_HW;
     p->reaction_ms = 200;
-    p->timeout_ms = 1500;
-    p->inter_char_ms = 1500;
+    p->timeout_ms = dial == PMU_DIAL_PAD ? 10000 : 1500;
+    p->inter_char_ms = dial == PMU_DIAL_PAD ? 3000 : 1500;
     p->retries = 3;
     p->checksum = PMU_CHECKSUM_XOR;
 }
@@ -186,53 +201,266 @@ static enum pmu_status parse_target(struct pmu_path *p, const char *t, size_t le
     return PMU_OK;
 }
 
+static enum pmu_status parse_link(const char *text, size_t end, struct pmu_path *out,
+                                  struct pmu_error *err);
+static enum pmu_status parse_dial(const char *text, size_t start, struct pmu_path *out,
+                                  struct pmu_error *err);
+
 enum pmu_status pmu_path_parse(const char *text, struct pmu_path *out, struct pmu_error *err)
 {
-    const char *colon = strchr(text, ':');
-    if (colon == NULL)
-        return pmu_error_set(err, PMU_E_SYNTAX, 0,
-                             "expected a link kind such as 'serial:' or 'tcp:' (see docs/comms-paths.md)");
-    size_t klen = (size_t)(colon - text);
-    if (klen == 6 && memcmp(text, "serial", 6) == 0)
-        set_defaults(out, PMU_LINK_SERIAL);
-    else if (klen == 3 && memcmp(text, "tcp", 3) == 0)
-        set_defaults(out, PMU_LINK_TCP);
-    else
-        return pmu_error_set(err, PMU_E_SYNTAX, 0, "unknown link kind '%.*s': use serial or tcp",
-                             (int)klen, text);
-    const char *t = colon + 1;
-    const char *q = strchr(t, '?');
-    size_t tlen = q != NULL ? (size_t)(q - t) : strlen(t);
-    enum pmu_status st = parse_target(out, t, tlen, (size_t)(t - text), err);
-    if (st != PMU_OK)
+    const char *gt = strchr(text, '>');
+    size_t end = gt != NULL ? (size_t)(gt - text) : strlen(text);
+    enum pmu_status st = parse_link(text, end, out, err);
+    if (st != PMU_OK || gt == NULL)
         return st;
-    if (q == NULL)
-        return PMU_OK;
-    for (const char *o = q + 1; *o != '\0';) {
+    return parse_dial(text, end + 1, out, err);
+}
+
+/* Calls fn for each name=value of the options text[from..end), rejecting repeats. */
+typedef enum pmu_status (*option_fn)(void *ctx, const char *name, size_t nlen, const char *value,
+                                     size_t vlen, size_t at, struct pmu_error *err);
+
+static enum pmu_status each_option(const char *text, size_t from, size_t end, option_fn fn,
+                                   void *ctx, struct pmu_error *err)
+{
+    const char *q = text + from;
+    for (const char *o = q; o < text + end;) {
         size_t olen = strcspn(o, "&");
+        if (o + olen > text + end)
+            olen = (size_t)(text + end - o);
         const char *eq = memchr(o, '=', olen);
         size_t at = (size_t)(o - text);
         if (eq == NULL || eq == o)
             return pmu_error_set(err, PMU_E_SYNTAX, at, "expected name=value, got '%.*s'", (int)olen, o);
         size_t nlen = (size_t)(eq - o);
-        for (const char *prev = q + 1; prev < o;) {
+        for (const char *prev = q; prev < o;) {
             size_t plen = strcspn(prev, "&="), skip = strcspn(prev, "&");
             if (plen == nlen && memcmp(prev, o, nlen) == 0)
                 return pmu_error_set(err, PMU_E_SYNTAX, at, "option '%.*s' is given twice", (int)nlen, o);
             prev += skip + (prev[skip] == '&');
         }
-        st = option(out, o, nlen, eq + 1, olen - nlen - 1, at, err);
+        enum pmu_status st = fn(ctx, o, nlen, eq + 1, olen - nlen - 1, at, err);
         if (st != PMU_OK)
             return st;
-        o += olen + (o[olen] == '&');
+        o += olen + (o + olen < text + end && o[olen] == '&');
     }
     return PMU_OK;
+}
+
+static enum pmu_status link_option(void *ctx, const char *name, size_t nlen, const char *v,
+                                   size_t vlen, size_t at, struct pmu_error *err)
+{
+    return option(ctx, name, nlen, v, vlen, at, err);
+}
+
+static enum pmu_status parse_link(const char *text, size_t end, struct pmu_path *out,
+                                  struct pmu_error *err)
+{
+    const char *colon = memchr(text, ':', end);
+    if (colon == NULL)
+        return pmu_error_set(err, PMU_E_SYNTAX, 0,
+                             "expected a link kind such as 'serial:' or 'tcp:' (see docs/comms-paths.md)");
+    size_t klen = (size_t)(colon - text);
+    const char *gt = strchr(text, '>');
+    enum pmu_dial_kind dial = gt == NULL                        ? PMU_DIAL_NONE
+                              : strncmp(gt + 1, "pad:", 4) == 0 ? PMU_DIAL_PAD
+                                                                : PMU_DIAL_MODEM;
+    if (klen == 6 && memcmp(text, "serial", 6) == 0)
+        set_defaults(out, PMU_LINK_SERIAL, dial);
+    else if (klen == 3 && memcmp(text, "tcp", 3) == 0)
+        set_defaults(out, PMU_LINK_TCP, dial);
+    else
+        return pmu_error_set(err, PMU_E_SYNTAX, 0, "unknown link kind '%.*s': use serial or tcp",
+                             (int)klen, text);
+    const char *t = colon + 1;
+    const char *q = memchr(t, '?', (size_t)(text + end - t));
+    size_t tlen = q != NULL ? (size_t)(q - t) : (size_t)(text + end - t);
+    enum pmu_status st = parse_target(out, t, tlen, (size_t)(t - text), err);
+    if (st != PMU_OK || q == NULL)
+        return st;
+    return each_option(text, (size_t)(q + 1 - text), end, link_option, out, err);
+}
+
+/* %XX escapes in a value (init strings hold '&', which separates options). */
+static bool percent_decode(const char *v, size_t vlen, char *out, size_t size)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < vlen; i++) {
+        char c = v[i];
+        if (c == '%') {
+            unsigned x;
+            char hex[3] = {0};
+            if (i + 2 >= vlen)
+                return false;
+            memcpy(hex, v + i + 1, 2);
+            if (sscanf(hex, "%2x", &x) != 1 || x == 0)
+                return false;
+            c = (char)x;
+            i += 2;
+        }
+        if (n + 1 >= size || (unsigned char)c < 0x20 || (unsigned char)c >= 0x7F)
+            return false;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+static enum pmu_status dial_option(void *ctx, const char *name, size_t nlen, const char *v,
+                                   size_t vlen, size_t at, struct pmu_error *err)
+{
+    struct pmu_dial *d = ctx;
+    bool modem = d->kind == PMU_DIAL_MODEM;
+#define IS(s) (nlen == strlen(s) && memcmp(name, s, nlen) == 0)
+#define VIS(s) (vlen == strlen(s) && memcmp(v, s, vlen) == 0)
+    if (IS("connect_timeout_ms")) {
+        if (!parse_number(v, vlen, 1000, 600000, &d->connect_timeout_ms))
+            return pmu_error_set(err, PMU_E_RANGE, at, "option 'connect_timeout_ms': use 1000..600000");
+        return PMU_OK;
+    }
+    if (modem && IS("init")) {
+        if (!percent_decode(v, vlen, d->init, sizeof d->init))
+            return pmu_error_set(err, PMU_E_SYNTAX, at,
+                                 "option 'init': AT commands separated by ';', '&' written %%26, "
+                                 "at most %zu characters", sizeof d->init - 1);
+        return PMU_OK;
+    }
+    if (modem && IS("dial")) {
+        if (VIS("tone"))
+            d->mode = PMU_DIAL_TONE;
+        else if (VIS("pulse"))
+            d->mode = PMU_DIAL_PULSE;
+        else if (VIS("gsm"))
+            d->mode = PMU_DIAL_GSM;
+        else
+            return pmu_error_set(err, PMU_E_SYNTAX, at, "option 'dial': use tone, pulse or gsm");
+        return PMU_OK;
+    }
+    if (modem && IS("bearer")) {
+        bool ok = vlen > 0 && vlen < sizeof d->bearer;
+        for (size_t i = 0; ok && i < vlen; i++)
+            ok = (v[i] >= '0' && v[i] <= '9') || v[i] == ',';
+        if (!ok)
+            return pmu_error_set(err, PMU_E_SYNTAX, at, "option 'bearer': digits and commas, e.g. 71,0,1");
+        memcpy(d->bearer, v, vlen);
+        d->bearer[vlen] = '\0';
+        return PMU_OK;
+    }
+    if (modem && IS("hangup")) {
+        if (VIS("escape"))
+            d->hangup = PMU_HANGUP_ESCAPE;
+        else if (VIS("dtr"))
+            d->hangup = PMU_HANGUP_DTR;
+        else
+            return pmu_error_set(err, PMU_E_SYNTAX, at, "option 'hangup': use escape or dtr");
+        return PMU_OK;
+    }
+    if (!modem && IS("nui")) {
+        bool ok = vlen > 0 && vlen < sizeof d->nui;
+        for (size_t i = 0; ok && i < vlen; i++)
+            ok = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z');
+        if (!ok)
+            return pmu_error_set(err, PMU_E_SYNTAX, at, "option 'nui': letters and digits, at most 16");
+        memcpy(d->nui, v, vlen);
+        d->nui[vlen] = '\0';
+        return PMU_OK;
+    }
+    if (!modem && IS("reverse")) {
+        if (!VIS("0") && !VIS("1"))
+            return pmu_error_set(err, PMU_E_SYNTAX, at, "option 'reverse': use 0 or 1");
+        d->reverse_charge = v[0] == '1';
+        return PMU_OK;
+    }
+    if (!modem && IS("cug")) {
+        unsigned cug;
+        if (!parse_number(v, vlen, 0, 99, &cug))
+            return pmu_error_set(err, PMU_E_RANGE, at, "option 'cug': a closed user group 0..99");
+        d->cug = (int)cug;
+        return PMU_OK;
+    }
+    return pmu_error_set(err, PMU_E_SYNTAX, at, "unknown %s option '%.*s' (known: %s)", modem ? "modem" : "pad",
+                         (int)nlen, name,
+                         modem ? "init, dial, bearer, hangup, connect_timeout_ms"
+                               : "nui, reverse, cug, connect_timeout_ms");
+#undef IS
+#undef VIS
+}
+
+static enum pmu_status parse_dial(const char *text, size_t start, struct pmu_path *out,
+                                  struct pmu_error *err)
+{
+    const char *d = text + start;
+    bool modem = strncmp(d, "modem:", 6) == 0, pad = strncmp(d, "pad:", 4) == 0;
+    if (!modem && !pad)
+        return pmu_error_set(err, PMU_E_SYNTAX, start, "after '>' expected 'modem:NUMBER' or 'pad:NUA'");
+    const char *num = d + (modem ? 6 : 4);
+    size_t nlen = strcspn(num, "?>");
+    size_t at = (size_t)(num - text);
+    const char *allowed = modem ? "0123456789+*#,WwPpTt" : "0123456789";
+    if (nlen == 0 || nlen >= sizeof out->dial.number)
+        return pmu_error_set(err, PMU_E_SYNTAX, at, "expected a %s of 1..%zu characters", modem ? "number to dial" : "NUA",
+                             sizeof out->dial.number - 1);
+    for (size_t i = 0; i < nlen; i++)
+        if (strchr(allowed, num[i]) == NULL || num[i] == '\0')
+            return pmu_error_set(err, PMU_E_SYNTAX, at + i, "character '%c' cannot be in a %s", num[i],
+                                 modem ? "number to dial" : "NUA (digits only)");
+    memcpy(out->dial.number, num, nlen);
+    out->dial.number[nlen] = '\0';
+    const char *rest = num + nlen;
+    if (*rest == '>')
+        return pmu_error_set(err, PMU_E_UNSUPPORTED, (size_t)(rest - text),
+                             "one dialler per path for now (a modem or a PAD)");
+    if (*rest == '\0')
+        return PMU_OK;
+    return each_option(text, (size_t)(rest + 1 - text), strlen(text), dial_option, &out->dial, err);
+}
+
+/* ">modem:NUMBER?..." with the options that differ from the defaults. */
+static void format_dial(const struct pmu_dial *dl, char *buf, size_t size)
+{
+    struct pmu_dial d;
+    if (dl->kind == PMU_DIAL_NONE)
+        return;
+    set_dial_defaults(&d, dl->kind);
+    size_t n = (size_t)snprintf(buf, size, ">%s:%s", dl->kind == PMU_DIAL_MODEM ? "modem" : "pad", dl->number);
+    char sep = '?';
+#define ADD(...)                                                                  \
+    do {                                                                          \
+        if (n + 1 < size) {                                                       \
+            buf[n++] = sep;                                                       \
+            sep = '&';                                                            \
+            int w_ = snprintf(buf + n, size - n, __VA_ARGS__);                    \
+            n += w_ > 0 ? (size_t)w_ : 0;                                         \
+        }                                                                         \
+    } while (0)
+    if (strcmp(dl->init, d.init) != 0) {
+        char enc[3 * sizeof dl->init] = "";
+        size_t k = 0;
+        for (const char *c = dl->init; *c; c++)
+            k += (size_t)snprintf(enc + k, sizeof enc - k, *c == '&' || *c == '%' ? "%%%02X" : "%c", *c);
+        ADD("init=%s", enc);
+    }
+    if (dl->mode != d.mode)
+        ADD("dial=%s", dl->mode == PMU_DIAL_PULSE ? "pulse" : dl->mode == PMU_DIAL_GSM ? "gsm" : "tone");
+    if (dl->bearer[0])
+        ADD("bearer=%s", dl->bearer);
+    if (dl->hangup != d.hangup)
+        ADD("hangup=%s", dl->hangup == PMU_HANGUP_DTR ? "dtr" : "escape");
+    if (dl->connect_timeout_ms != d.connect_timeout_ms)
+        ADD("connect_timeout_ms=%u", dl->connect_timeout_ms);
+    if (dl->nui[0])
+        ADD("nui=%s", dl->nui);
+    if (dl->reverse_charge)
+        ADD("reverse=1");
+    if (dl->cug >= 0)
+        ADD("cug=%d", dl->cug);
+#undef ADD
 }
 
 int pmu_path_format(const struct pmu_path *p, char *buf, size_t size)
 {
     struct pmu_path d;
-    set_defaults(&d, p->kind);
+    set_defaults(&d, p->kind, p->dial.kind);
     char opts[512] = "";
     size_t n = 0;
 #define ADD(...)                                                                         \
@@ -261,12 +489,14 @@ int pmu_path_format(const struct pmu_path *p, char *buf, size_t size)
     if (p->checksum != d.checksum)
         ADD("checksum=%s", pmu_checksum_name(p->checksum));
 #undef ADD
+    char dial[512] = "";
+    format_dial(&p->dial, dial, sizeof dial);
     int w;
     if (p->kind == PMU_LINK_SERIAL)
-        w = snprintf(buf, size, "serial:%s%s", p->target, opts);
+        w = snprintf(buf, size, "serial:%s%s%s", p->target, opts, dial);
     else if (strchr(p->target, ':') != NULL)
-        w = snprintf(buf, size, "tcp:[%s]:%u%s", p->target, p->port, opts);
+        w = snprintf(buf, size, "tcp:[%s]:%u%s%s", p->target, p->port, opts, dial);
     else
-        w = snprintf(buf, size, "tcp:%s:%u%s", p->target, p->port, opts);
+        w = snprintf(buf, size, "tcp:%s:%u%s%s", p->target, p->port, opts, dial);
     return w < 0 || (size_t)w >= size ? PMU_E_TOO_LONG : w;
 }

@@ -27,12 +27,14 @@ enum wait {
 const char *pmu_session_stage_name(enum pmu_session_stage stage)
 {
     switch (stage) {
+    case PMU_STAGE_DIAL: return "dial";
     case PMU_STAGE_SIGNON: return "sign-on";
     case PMU_STAGE_READOUT: return "readout";
     case PMU_STAGE_PASSWORD: return "password";
     case PMU_STAGE_REGISTERS: return "registers";
     case PMU_STAGE_PROFILE: return "profile";
     case PMU_STAGE_CLOSING: return "closing";
+    case PMU_STAGE_HANGUP: return "hang-up";
     case PMU_STAGE_DONE: return "done";
     }
     return "?";
@@ -68,6 +70,7 @@ enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *p
     if (pmu_iec_parser_init(&s->parser, &po) != PMU_OK)
         return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
     pmu_readout_init(&s->result);
+    pmu_dialer_init(&s->dialer, &s->path.dial);
     s->programming = !req->readout;
     s->baud = path->baud ? path->baud : path->kind == PMU_LINK_TCP ? 9600 : 300;
     s->status = PMU_OK;
@@ -86,7 +89,7 @@ void pmu_session_free(struct pmu_session *s)
 /* Can we change the line rate? Not on TCP, not on a path with a fixed rate. */
 static bool can_switch(const struct pmu_session *s)
 {
-    return s->path.kind == PMU_LINK_SERIAL && s->path.baud == 0;
+    return s->path.kind == PMU_LINK_SERIAL && s->path.baud == 0 && s->path.dial.kind == PMU_DIAL_NONE;
 }
 
 static unsigned reaction(const struct pmu_session *s)
@@ -125,6 +128,24 @@ static void queue_control(struct pmu_session *s, uint8_t c, uint64_t at)
     queue(s, &c, 1, at, true, 0, 0);
 }
 
+static void start_hangup(struct pmu_session *s);
+static bool dialling(const struct pmu_session *s);
+static void dialer_result(struct pmu_session *s, enum pmu_dialer_result r, struct pmu_session_out *out);
+static void finish_dialer(struct pmu_session *s, struct pmu_session_out *out);
+
+/* The meter session is over: hang up the call if there is one, else done. */
+static void end(struct pmu_session *s)
+{
+    s->awaiting = false;
+    s->send_pending = false;
+    if (s->connected) {
+        start_hangup(s);
+        return;
+    }
+    s->stage = PMU_STAGE_DONE;
+    s->state = W_NONE;
+}
+
 /* Ends the session with an error. In programming mode the meter is told B0 first. */
 static void fail(struct pmu_session *s, enum pmu_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -143,9 +164,7 @@ static void fail(struct pmu_session *s, enum pmu_status code, const char *fmt, .
         s->state = W_CLOSE;
         queue_command(s, "B0", NULL, s->now, false);
     } else {
-        s->stage = PMU_STAGE_DONE;
-        s->state = W_NONE;
-        s->send_pending = false;
+        end(s);
     }
 }
 
@@ -245,8 +264,7 @@ static void readout_finished(struct pmu_session *s)
 {
     s->readout_done = true;
     if (s->req.n_codes == 0 && !s->req.profile) {
-        s->stage = PMU_STAGE_DONE;
-        s->state = W_NONE;
+        end(s);
         return;
     }
     /* The meter is back at 300 baud waiting for a sign-on: sign on for programming. */
@@ -348,6 +366,43 @@ static void on_block(struct pmu_session *s, const struct pmu_iec_frame *f)
     if (registers)
         s->next_code++;
     next_request(s, at);
+}
+
+/* In data mode a modem reports a lost call as "NO CARRIER" and a PAD as "CLR <cause>":
+ * text a meter never sends. Looked for in the raw bytes, across chunk boundaries. */
+static bool call_lost(struct pmu_session *s, const uint8_t *in, size_t len)
+{
+    if (!s->connected)
+        return false;
+    const char *needle = s->path.dial.kind == PMU_DIAL_PAD ? "CLR " : "NO CARRIER";
+    size_t n = strlen(needle);
+    char window[64];
+    size_t w = s->carrier_tail_len;
+    memcpy(window, s->carrier_tail, w);
+    size_t take = len < sizeof window - w ? len : sizeof window - w;
+    memcpy(window + w, in, take);
+    bool lost = false;
+    for (size_t i = 0; !lost && i + n <= w + take; i++)
+        lost = memcmp(window + i, needle, n) == 0;
+    for (size_t i = 0; !lost && i + n <= len; i++)
+        lost = memcmp(in + i, needle, n) == 0;
+    /* keep the last n-1 bytes for the next call */
+    size_t keep = n - 1;
+    if (len >= keep) {
+        memcpy(s->carrier_tail, in + len - keep, keep);
+        s->carrier_tail_len = keep;
+    } else {
+        size_t old = s->carrier_tail_len + len > keep ? s->carrier_tail_len + len - keep : 0;
+        memmove(s->carrier_tail, s->carrier_tail + old, s->carrier_tail_len - old);
+        memcpy(s->carrier_tail + s->carrier_tail_len - old, in, len);
+        s->carrier_tail_len = s->carrier_tail_len - old + len;
+    }
+    if (lost) {
+        s->connected = false; /* nothing left to hang up */
+        fail(s, PMU_E_IO, "the %s lost the call to %s", s->path.dial.kind == PMU_DIAL_PAD ? "PAD" : "modem",
+             s->path.dial.number);
+    }
+    return lost;
 }
 
 static void on_frame(struct pmu_session *s, enum pmu_status st, const struct pmu_iec_frame *f)
@@ -474,10 +529,8 @@ static void run(struct pmu_session *s, struct pmu_session_out *out)
             }
             continue;
         }
-        if (s->state == W_CLOSE && !s->send_pending && s->now >= s->answer_due) {
-            s->stage = PMU_STAGE_DONE;
-            s->state = W_NONE;
-        }
+        if (s->state == W_CLOSE && !s->send_pending && s->now >= s->answer_due)
+            end(s);
         if (s->awaiting && s->now >= answer_deadline(s)) {
             on_timeout(s);
             continue;
@@ -493,6 +546,12 @@ static void run(struct pmu_session *s, struct pmu_session_out *out)
         wake = answer_deadline(s);
     if (s->state == W_CLOSE && !s->send_pending && s->answer_due < wake)
         wake = s->answer_due;
+    if (dialling(s)) { /* the meter session ended: the dialler hangs up */
+        if (out->send_len == 0)
+            dialer_result(s, PMU_DIALER_WORKING, out);
+        finish_dialer(s, out);
+        return;
+    }
     if (s->state == W_NONE && s->stage != PMU_STAGE_DONE)
         s->stage = PMU_STAGE_DONE;
     out->done = s->stage == PMU_STAGE_DONE;
@@ -502,13 +561,73 @@ static void run(struct pmu_session *s, struct pmu_session_out *out)
 static void begin(struct pmu_session *s, uint64_t now, struct pmu_session_out *out)
 {
     memset(out, 0, sizeof *out);
+    out->parity = -1;
     s->now = now;
+}
+
+static void start_hangup(struct pmu_session *s)
+{
+    s->stage = PMU_STAGE_HANGUP;
+    s->state = W_NONE;
+    s->awaiting = false;
+    s->connected = false;
+    pmu_dialer_hangup(&s->dialer, s->now);
+}
+
+/* Copies what the dialler wants sent into out and follows its result. */
+static void dialer_result(struct pmu_session *s, enum pmu_dialer_result r, struct pmu_session_out *out)
+{
+    if (s->dialer.out_len > 0) {
+        memcpy(s->out_buf, s->dialer.out, s->dialer.out_len);
+        out->send = s->out_buf;
+        out->send_len = s->dialer.out_len;
+        s->bytes_out += s->dialer.out_len;
+        s->dialer.out_len = 0;
+    }
+    if (s->stage == PMU_STAGE_DIAL) {
+        if (r == PMU_DIALER_CONNECTED) {
+            s->connected = true;
+            out->parity = (int)s->path.parity; /* from now on the meter's 7E1 characters */
+            begin_signon(s, s->now);
+        } else if (r == PMU_DIALER_FAILED) {
+            s->status = s->dialer.status;
+            pmu_error_set(&s->error, s->dialer.status, PMU_NO_OFFSET, "%s (stage dial)", s->dialer.error.message);
+            s->stage = PMU_STAGE_DONE;
+        }
+    } else if (s->stage == PMU_STAGE_HANGUP) {
+        out->parity = PMU_PARITY_NONE; /* "+++", ATH0, CLR are plain 8-bit text */
+        if (r == PMU_DIALER_HUNG_UP || r == PMU_DIALER_FAILED) {
+            s->hangup_confirmed = r == PMU_DIALER_HUNG_UP;
+            s->stage = PMU_STAGE_DONE;
+        }
+    }
+}
+
+static bool dialling(const struct pmu_session *s)
+{
+    return s->stage == PMU_STAGE_DIAL || s->stage == PMU_STAGE_HANGUP;
+}
+
+static void finish_dialer(struct pmu_session *s, struct pmu_session_out *out)
+{
+    out->done = s->stage == PMU_STAGE_DONE;
+    out->wake_at = out->done ? 0 : s->dialer.wake_at;
 }
 
 void pmu_session_start(struct pmu_session *s, uint64_t now, struct pmu_session_out *out)
 {
     begin(s, now, out);
-    begin_signon(s, now);
+    if (s->path.dial.kind != PMU_DIAL_NONE) {
+        s->stage = PMU_STAGE_DIAL;
+        out->parity = PMU_PARITY_NONE; /* AT commands and X.28 are plain 8-bit text */
+        dialer_result(s, pmu_dialer_start(&s->dialer, now), out);
+        if (dialling(s) || s->stage == PMU_STAGE_DONE) {
+            finish_dialer(s, out);
+            return;
+        }
+    } else {
+        begin_signon(s, now);
+    }
     run(s, out);
 }
 
@@ -517,6 +636,26 @@ void pmu_session_input(struct pmu_session *s, uint64_t now, const uint8_t *bytes
 {
     begin(s, now, out);
     s->bytes_in += len;
+    if (dialling(s)) {
+        size_t used = 0;
+        enum pmu_dialer_result r = pmu_dialer_input(&s->dialer, now, bytes, len, &used);
+        bool was_dial = s->stage == PMU_STAGE_DIAL;
+        dialer_result(s, r, out);
+        if (dialling(s) || s->stage == PMU_STAGE_DONE || !was_dial) {
+            finish_dialer(s, out);
+            return;
+        }
+        bytes += used; /* connected: what follows is the meter's */
+        len -= used;
+        if (out->send_len == 0)
+            run(s, out); /* sends the sign-on */
+        if (len == 0 || out->send_len > 0)
+            return;
+    }
+    if (call_lost(s, bytes, len)) {
+        run(s, out);
+        return;
+    }
     if (s->stage != PMU_STAGE_DONE && s->awaiting && len > 0) {
         s->last_rx = now;
         s->receiving = true;
@@ -537,6 +676,14 @@ void pmu_session_input(struct pmu_session *s, uint64_t now, const uint8_t *bytes
 void pmu_session_timer(struct pmu_session *s, uint64_t now, struct pmu_session_out *out)
 {
     begin(s, now, out);
+    if (dialling(s)) {
+        bool was_dial = s->stage == PMU_STAGE_DIAL;
+        dialer_result(s, pmu_dialer_timer(&s->dialer, now), out);
+        if (dialling(s) || s->stage == PMU_STAGE_DONE || !was_dial) {
+            finish_dialer(s, out);
+            return;
+        }
+    }
     run(s, out);
 }
 
