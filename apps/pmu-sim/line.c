@@ -10,7 +10,14 @@
  *
  * Input is timed the same way: bytes from the host occupy the wire too, so a meter
  * sees a message as arriving when its last byte would have, 10/baud s per byte after
- * the wire became free. */
+ * the wire became free.
+ *
+ * Modems and PADs reuse this machinery in two ways. A "device" line is a pty or TCP
+ * port whose bytes belong to a modem or PAD instead of meters: the device's bytes are
+ * paced at its fixed host rate and carry no parity bit of ours. A "far" line is a line
+ * of meters with no port of its own: a call attaches it to a device, the host's bytes
+ * come in through line_feed and the meters' bytes, once they have left the meters'
+ * wire, go to the device (which paces them again at its own rate). */
 #define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
 
 #include "line.h"
@@ -48,9 +55,18 @@ struct slot {
     unsigned baud;                 /* the rate it listens at */
 };
 
+enum role { ROLE_METERS, ROLE_FAR, ROLE_DEVICE };
+
 struct line {
     struct sim *sim;
     enum pmu_sim_transport kind;
+    enum role role;
+    const struct line_far_ops *far_ops;   /* far line: the call it is in, or NULL */
+    void *far_ctx;
+    const struct line_device_ops *dev_ops; /* device line */
+    void *dev_ctx;
+    unsigned dev_baud;
+    int64_t dev_deadline_ms;
     uv_timer_t timer;
     union {
         uv_poll_t poll;            /* pty master */
@@ -103,6 +119,11 @@ static void on_written(uv_write_t *req, int status)
 
 static void transmit(struct line *l, const uint8_t *p, size_t n)
 {
+    if (l->role == ROLE_FAR) {
+        if (l->far_ops != NULL)
+            l->far_ops->data(l->far_ctx, p, n);
+        return;
+    }
     if (l->kind == PMU_SIM_PTY) {
         /* Non-blocking: when nobody reads the slave and its buffer is full the bytes
          * are lost, as on a serial line nobody listens to. */
@@ -156,9 +177,10 @@ static void enqueue(struct line *l, const uint8_t *bytes, size_t len, unsigned b
     c->hangup = hangup;
     c->len = len;
     /* The line carries 7E1 characters on an 8-bit transport (pty, TCP): bit 7 is the
-     * even parity bit, as an 8N1 port sees a 7E1 meter. */
+     * even parity bit, as an 8N1 port sees a 7E1 meter. A device speaks 8N1 and
+     * passes the meters' characters on as they came. */
     for (size_t i = 0; i < len; i++)
-        c->bytes[i] = pmu_iec_parity_add(bytes[i]);
+        c->bytes[i] = l->role == ROLE_DEVICE ? bytes[i] : pmu_iec_parity_add(bytes[i]);
     if (l->tail)
         l->tail->next = c;
     else
@@ -186,6 +208,20 @@ static void fresh_session(struct line *l, uint64_t now)
     flush_output(l, now);
     reset_meters(l);
     l->rx_free_ns = 0;
+    /* A new host on a device's port, or the old one gone: like DTR dropping. */
+    if (l->role == ROLE_DEVICE)
+        l->dev_ops->closed(l->dev_ctx, meter_ms(l->sim, now));
+}
+
+/* A meter behind a modem or PAD hung up (the disconnect fault): the call is over. */
+static void far_hangup(struct line *l, uint64_t now)
+{
+    const struct line_far_ops *ops = l->far_ops;
+    void *ctx = l->far_ctx;
+    fresh_session(l, now);
+    l->far_ops = NULL;
+    if (ops != NULL)
+        ops->gone(ctx);
 }
 
 /* The TCP connection ends (host closed it, an error, or the disconnect fault). */
@@ -235,6 +271,10 @@ static void pump(struct line *l, uint64_t now)
             l->tail = NULL;
         bool hangup = c->hangup;
         free(c);
+        if (hangup && l->role == ROLE_FAR) {
+            far_hangup(l, now);
+            return;
+        }
         if (hangup && l->kind == PMU_SIM_TCP) {
             drop_client(l, now);
             return;
@@ -277,6 +317,8 @@ static void apply(struct line *l, struct slot *s, const struct pmu_sim_action *a
 /* The rate the line runs at: a meter in a session listens faster than idle ones. */
 static unsigned line_rate(const struct line *l)
 {
+    if (l->role == ROLE_DEVICE)
+        return l->dev_baud;
     unsigned rate = 300;
     for (size_t i = 0; i < l->n; i++)
         if (l->slots[i].baud > rate)
@@ -291,6 +333,12 @@ static void input(struct line *l, const uint8_t *p, size_t n)
     uint64_t begin = l->rx_free_ns > now ? l->rx_free_ns : now;
     l->rx_free_ns = begin + (uint64_t)n * BIT_NS_X10 / line_rate(l);
     int64_t at = meter_ms(l->sim, l->rx_free_ns);
+    if (l->role == ROLE_DEVICE) {
+        l->dev_ops->input(l->dev_ctx, at, p, n);
+        pump(l, now);
+        schedule(l, now);
+        return;
+    }
     /* Every meter on the line hears every byte; only the addressed one answers. */
     for (size_t i = 0; i < l->n; i++) {
         struct slot *s = &l->slots[i];
@@ -313,6 +361,9 @@ static void input(struct line *l, const uint8_t *p, size_t n)
 static void schedule(struct line *l, uint64_t now)
 {
     uint64_t next = l->head != NULL ? l->tx_next_ns : UINT64_MAX;
+    if (l->role == ROLE_DEVICE && l->dev_deadline_ms != PMU_SIM_NEVER &&
+        hr_of(l->sim, l->dev_deadline_ms) < next)
+        next = hr_of(l->sim, l->dev_deadline_ms);
     for (size_t i = 0; i < l->n; i++)
         if (l->slots[i].deadline_ms != PMU_SIM_NEVER) {
             uint64_t at = hr_of(l->sim, l->slots[i].deadline_ms);
@@ -332,6 +383,10 @@ static void on_timer(uv_timer_t *t)
     struct line *l = t->data;
     uint64_t now = uv_hrtime();
     int64_t ms = meter_ms(l->sim, now);
+    if (l->role == ROLE_DEVICE && l->dev_deadline_ms <= ms) {
+        l->dev_deadline_ms = PMU_SIM_NEVER;
+        l->dev_ops->timer(l->dev_ctx, ms); /* sets the next deadline itself */
+    }
     for (size_t i = 0; i < l->n; i++) {
         struct slot *s = &l->slots[i];
         if (s->deadline_ms > ms)
@@ -512,9 +567,10 @@ static void on_line_handle_closed(uv_handle_t *h)
         free_line(l);
 }
 
-struct line *line_open(struct sim *sim, enum pmu_sim_transport kind,
-                       const struct pmu_sim_config *cfg, unsigned first, unsigned n,
-                       struct pmu_error *err)
+/* A line of n meters (n may be 0) with its timer, without a transport yet. */
+static struct line *new_line(struct sim *sim, enum pmu_sim_transport kind,
+                             const struct pmu_sim_config *cfg, unsigned first, unsigned n,
+                             struct pmu_error *err)
 {
     struct line *l = calloc(1, sizeof *l + n * sizeof l->slots[0]);
     if (l == NULL) {
@@ -523,6 +579,8 @@ struct line *line_open(struct sim *sim, enum pmu_sim_transport kind,
     }
     l->sim = sim;
     l->kind = kind;
+    l->role = ROLE_METERS;
+    l->dev_deadline_ms = PMU_SIM_NEVER;
     l->master = l->slave = -1;
     for (unsigned i = 0; i < n; i++) {
         if (pmu_sim_meter_init(&l->slots[i].meter, cfg, first + i) != PMU_OK) {
@@ -538,7 +596,12 @@ struct line *line_open(struct sim *sim, enum pmu_sim_transport kind,
     uv_timer_init(sim->loop, &l->timer);
     l->timer.data = l;
     l->open_handles = 1;
-    enum pmu_status st = kind == PMU_SIM_PTY ? open_pty(l, err) : open_tcp(l, err);
+    return l;
+}
+
+static struct line *open_transport(struct line *l, struct pmu_error *err)
+{
+    enum pmu_status st = l->kind == PMU_SIM_PTY ? open_pty(l, err) : open_tcp(l, err);
     if (st != PMU_OK) {
         line_close(l);
         return NULL;
@@ -546,8 +609,103 @@ struct line *line_open(struct sim *sim, enum pmu_sim_transport kind,
     return l;
 }
 
+struct line *line_open(struct sim *sim, enum pmu_sim_transport kind,
+                       const struct pmu_sim_config *cfg, unsigned first, unsigned n,
+                       struct pmu_error *err)
+{
+    struct line *l = new_line(sim, kind, cfg, first, n, err);
+    return l == NULL ? NULL : open_transport(l, err);
+}
+
+struct line *line_open_far(struct sim *sim, const struct pmu_sim_config *cfg, unsigned first,
+                           unsigned n, struct pmu_error *err)
+{
+    struct line *l = new_line(sim, PMU_SIM_TCP, cfg, first, n, err);
+    if (l != NULL)
+        l->role = ROLE_FAR;
+    return l;
+}
+
+struct line *line_open_device(struct sim *sim, enum pmu_sim_transport kind, unsigned baud,
+                              const struct line_device_ops *ops, void *ctx,
+                              struct pmu_error *err)
+{
+    struct line *l = new_line(sim, kind, NULL, 0, 0, err);
+    if (l == NULL)
+        return NULL;
+    l->role = ROLE_DEVICE;
+    l->dev_ops = ops;
+    l->dev_ctx = ctx;
+    l->dev_baud = baud;
+    return open_transport(l, err);
+}
+
+void line_attach(struct line *l, const struct line_far_ops *ops, void *ctx)
+{
+    fresh_session(l, uv_hrtime());
+    l->far_ops = ops;
+    l->far_ctx = ctx;
+}
+
+void line_detach(struct line *l)
+{
+    if (l->far_ops == NULL)
+        return;
+    uint64_t now = uv_hrtime();
+    l->far_ops = NULL;
+    fresh_session(l, now);
+    schedule(l, now);
+}
+
+void line_feed(struct line *l, const uint8_t *p, size_t n)
+{
+    if (l->role == ROLE_FAR && l->far_ops != NULL && n > 0)
+        input(l, p, n);
+}
+
+void line_send(struct line *l, const uint8_t *p, size_t n, int64_t at_ms)
+{
+    if (n == 0)
+        return;
+    uint64_t now = uv_hrtime();
+    enqueue(l, p, n, l->dev_baud, false, hr_of(l->sim, at_ms), false);
+    pump(l, now);
+    schedule(l, now);
+}
+
+void line_set_deadline(struct line *l, int64_t deadline_ms)
+{
+    l->dev_deadline_ms = deadline_ms;
+    schedule(l, uv_hrtime());
+}
+
+int64_t line_now_ms(const struct line *l)
+{
+    return meter_ms(l->sim, uv_hrtime());
+}
+
+size_t line_meters(const struct line *l)
+{
+    return l->n;
+}
+
+const struct pmu_sim_meter *line_meter(const struct line *l, size_t i)
+{
+    return &l->slots[i].meter;
+}
+
+void line_describe(const struct line *l, char *out, size_t size)
+{
+    if (l->kind == PMU_SIM_PTY)
+        snprintf(out, size, "serial:%s?baud=%u&parity=none", l->path, l->dev_baud);
+    else
+        snprintf(out, size, "tcp:127.0.0.1:%d?parity=none", l->port);
+}
+
 void line_print(const struct line *l, FILE *out)
 {
+    if (l->role != ROLE_METERS)
+        return; /* modems, PADs and the meters behind them: see remote.c */
     for (size_t i = 0; i < l->n; i++) {
         const struct pmu_sim_meter *m = &l->slots[i].meter;
         /* parity=soft: see enqueue(); TCP paths have it by default */

@@ -1,4 +1,5 @@
-/* pmu-sim: plays IEC 62056-21 meters on pseudo-terminals and TCP ports.
+/* pmu-sim: plays IEC 62056-21 meters on pseudo-terminals and TCP ports, and Hayes
+ * modems and X.28 PADs in front of meters that have no port of their own.
  * docs/simulator.md is the contract; this file only turns options into lines. */
 #include <errno.h>
 #include <signal.h>
@@ -11,10 +12,35 @@
 
 #include "line.h"
 #include "pmu/sim.h"
+#include "remote.h"
+
+/* How the meters of a group are reached. */
+enum via { VIA_PORT, VIA_MODEM, VIA_PAD };
+
+#define MAX_DEVICES 1000u
+
+/* A group of modems or PADs. */
+struct device_group {
+    unsigned count;
+    enum pmu_sim_transport transport;
+    struct pmu_sim_call_config cfg;
+};
+
+/* What is not in the fleet struct: the devices, and how each group is reached. */
+struct remote_plan {
+    size_t n_devices;
+    struct device_group devices[64];
+    size_t n_via_lines;
+    size_t via_lines[1024];        /* fleet-file lines of kind dial or nua ... */
+    enum via via_kinds[1024];      /* ... and which */
+    enum via *via;                 /* per fleet group */
+};
 
 struct options {
     struct pmu_sim_config cfg;     /* --mode, --baud, ... : defaults for every group */
     unsigned pty, tcp, multidrop;
+    unsigned modems, pads, dial, nua;
+    struct pmu_sim_call_config modem_cfg, pad_cfg;
     bool any_meters;               /* --pty, --tcp or --fleet was given */
     const char *fleet;
     bool has_time;
@@ -26,6 +52,7 @@ struct app {
     struct sim sim;
     struct line **lines;
     size_t n_lines;
+    struct remote *remote;
     uv_signal_t sigint, sigterm;
 };
 
@@ -41,7 +68,16 @@ static void usage(FILE *out)
             "  --pty N            N meters on pseudo-terminals\n"
             "  --tcp N            N meters on TCP ports, each behind a fixed-rate gateway\n"
             "  --fleet FILE       the meters listed in FILE (see docs/simulator.md)\n"
-            "  --multidrop N      meters sharing each pty or port of --pty/--tcp (default 1)\n"
+            "  --multidrop N      meters sharing each pty or port of --pty/--tcp/--dial/--nua\n"
+            "                     (default 1)\n"
+            "  --modems N         N Hayes modems on pseudo-terminals (9600 baud 8N1)\n"
+            "  --pads N           N X.28 PADs on pseudo-terminals (9600 baud 8N1)\n"
+            "  --dial N           N meters reached by dialling through the modems\n"
+            "  --nua N            N meters reached by calling their NUA through the PADs\n"
+            "  --modem-faults S   call faults, e.g. busy=0.1,no_answer=0.1,no_dialtone=0.1,\n"
+            "                     slow_connect=0.1,drop=0.1\n"
+            "  --pad-faults S     call faults, e.g. occ=0.1,nc=0.1,der=0.1,slow_connect=0.1,\n"
+            "                     drop=0.1\n"
             "  --mode A|B|C       protocol mode (default C)\n"
             "  --baud R           highest rate offered; on TCP the fixed rate (default 9600)\n"
             "  --reaction-ms MS   reaction time (default 200; below 200 the identification\n"
@@ -85,14 +121,31 @@ static bool set_option(struct options *o, const char *name, const char *value)
 {
     struct pmu_error e;
     unsigned long n;
-    if (strcmp(name, "pty") == 0 || strcmp(name, "tcp") == 0) {
+    if (strcmp(name, "pty") == 0 || strcmp(name, "tcp") == 0 || strcmp(name, "dial") == 0 ||
+        strcmp(name, "nua") == 0) {
         if (!parse_count(value, PMU_SIM_MAX_METERS, &n)) {
             fprintf(stderr, "pmu-sim: option '--%s': %s is not a number of 0..%u\n", name, value,
                     PMU_SIM_MAX_METERS);
             return false;
         }
-        *(name[0] == 'p' ? &o->pty : &o->tcp) = (unsigned)n;
+        *(name[0] == 'p' ? &o->pty : name[0] == 't' ? &o->tcp : name[0] == 'd' ? &o->dial
+                                                                              : &o->nua) =
+            (unsigned)n;
         o->any_meters = true;
+    } else if (strcmp(name, "modems") == 0 || strcmp(name, "pads") == 0) {
+        if (!parse_count(value, MAX_DEVICES, &n)) {
+            fprintf(stderr, "pmu-sim: option '--%s': %s is not a number of 0..%u\n", name, value,
+                    MAX_DEVICES);
+            return false;
+        }
+        *(name[0] == 'm' ? &o->modems : &o->pads) = (unsigned)n;
+        o->any_meters = true;
+    } else if (strcmp(name, "modem-faults") == 0 || strcmp(name, "pad-faults") == 0) {
+        struct pmu_sim_call_config *c = name[0] == 'm' ? &o->modem_cfg : &o->pad_cfg;
+        if (pmu_sim_call_faults_parse(c->kind, value, c->faults, &e) != PMU_OK) {
+            fprintf(stderr, "pmu-sim: option '--%s': %s\n", name, e.message);
+            return false;
+        }
     } else if (strcmp(name, "multidrop") == 0) {
         if (!parse_count(value, PMU_SIM_MAX_MULTIDROP, &n) || n == 0) {
             fprintf(stderr, "pmu-sim: option '--multidrop': %s is not a number of 1..%d\n",
@@ -139,6 +192,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
     memset(o, 0, sizeof *o);
     pmu_sim_config_init(&o->cfg);
+    pmu_sim_call_config_init(&o->modem_cfg, PMU_SIM_MODEM);
+    pmu_sim_call_config_init(&o->pad_cfg, PMU_SIM_PAD);
     o->multidrop = 1;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -177,6 +232,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     if (!o->any_meters)
         o->pty = 1;
+    o->modem_cfg.fault_seed = o->pad_cfg.fault_seed = o->cfg.fault_seed;
     return 0;
 }
 
@@ -212,24 +268,164 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static bool build_fleet(const struct options *o, struct pmu_sim_fleet *fleet)
+/* The next word of [*p, end): runs of bytes other than space and tab. */
+static bool next_word(char **p, char *end, char **word, size_t *len)
 {
-    struct pmu_error e;
-    struct pmu_sim_group g = {.multidrop = o->multidrop, .cfg = o->cfg};
-    pmu_sim_fleet_init(fleet);
-    for (int k = 0; k < 2; k++) {
-        g.transport = k == 0 ? PMU_SIM_PTY : PMU_SIM_TCP;
-        g.count = k == 0 ? o->pty : o->tcp;
-        if (g.count > 0 && pmu_sim_fleet_add(fleet, &g, &e) != PMU_OK) {
-            fprintf(stderr, "pmu-sim: %s\n", e.message);
+    while (*p < end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    if (*p == end)
+        return false;
+    *word = *p;
+    while (*p < end && **p != ' ' && **p != '\t')
+        (*p)++;
+    *len = (size_t)(*p - *word);
+    return true;
+}
+
+static bool word_is(const char *w, size_t n, const char *s)
+{
+    return strlen(s) == n && memcmp(w, s, n) == 0;
+}
+
+/* A fleet-file line "COUNT modem|pad [port=pty|tcp] [connect_ms=MS] [faults=SPEC]". */
+static bool device_line(struct remote_plan *plan, const struct options *o, char *p, char *end,
+                        size_t line, enum pmu_sim_call_kind kind, unsigned count)
+{
+    if (plan->n_devices == sizeof plan->devices / sizeof plan->devices[0]) {
+        fprintf(stderr, "pmu-sim: %s: line %zu: more than 64 lines of modems and PADs\n",
+                o->fleet, line);
+        return false;
+    }
+    struct device_group *g = &plan->devices[plan->n_devices++];
+    g->count = count;
+    g->transport = PMU_SIM_PTY;
+    g->cfg = kind == PMU_SIM_MODEM ? o->modem_cfg : o->pad_cfg;
+    char *w;
+    size_t n;
+    while (next_word(&p, end, &w, &n)) {
+        char name[32], value[256];
+        char *eq = memchr(w, '=', n);
+        if (eq == NULL || eq == w || (size_t)(eq - w) >= sizeof name ||
+            n - (size_t)(eq - w) > sizeof value) {
+            fprintf(stderr, "pmu-sim: %s: line %zu: expected name=value, got '%.*s'\n",
+                    o->fleet, line,
+                    (int)n, w);
+            return false;
+        }
+        memcpy(name, w, (size_t)(eq - w));
+        name[eq - w] = '\0';
+        memcpy(value, eq + 1, n - (size_t)(eq - w) - 1);
+        value[n - (size_t)(eq - w) - 1] = '\0';
+        struct pmu_error e;
+        if (strcmp(name, "port") == 0) {
+            if (strcmp(value, "pty") != 0 && strcmp(value, "tcp") != 0) {
+                fprintf(stderr, "pmu-sim: %s: line %zu: option 'port': '%s' is not pty or tcp\n",
+                        o->fleet, line, value);
+                return false;
+            }
+            g->transport = value[0] == 'p' ? PMU_SIM_PTY : PMU_SIM_TCP;
+        } else if (strcmp(name, "connect_ms") != 0 && strcmp(name, "faults") != 0) {
+            fprintf(stderr, "pmu-sim: %s: line %zu: unknown %s option '%s': expected port, "
+                    "connect_ms or faults\n", o->fleet, line,
+                    kind == PMU_SIM_MODEM ? "modem" : "PAD", name);
+            return false;
+        } else if (pmu_sim_call_config_set(&g->cfg, name, value, &e) != PMU_OK) {
+            fprintf(stderr, "pmu-sim: %s: line %zu: %s\n", o->fleet, line, e.message);
             return false;
         }
     }
+    return true;
+}
+
+/* Fleet files add four kinds to pmu_sim_fleet_parse's tcp and pty: "modem" and "pad"
+ * lines are devices, read here and blanked; "dial" and "nua" lines are meter groups
+ * like "pty" ones, so the kind is rewritten to "pty" (same options) and the line
+ * remembered. */
+static bool split_fleet(char *text, size_t len, const struct options *o,
+                        struct remote_plan *plan)
+{
+    char *p = text, *end = text + len;
+    for (size_t line = 1; p < end; line++) {
+        char *eol = memchr(p, '\n', (size_t)(end - p));
+        char *stop = eol ? eol : end;
+        char *hash = memchr(p, '#', (size_t)(stop - p));
+        char *content_end = hash ? hash : stop;
+        while (content_end > p && content_end[-1] == '\r')
+            content_end--;
+        char *q = p, *count_w, *kind_w;
+        size_t count_n, kind_n;
+        unsigned long count;
+        if (next_word(&q, content_end, &count_w, &count_n) &&
+            next_word(&q, content_end, &kind_w, &kind_n)) {
+            bool device = word_is(kind_w, kind_n, "modem") || word_is(kind_w, kind_n, "pad");
+            bool behind = word_is(kind_w, kind_n, "dial") || word_is(kind_w, kind_n, "nua");
+            if (device) {
+                char num[16];
+                snprintf(num, sizeof num, "%.*s", (int)(count_n < 15 ? count_n : 15), count_w);
+                if (!parse_count(num, MAX_DEVICES, &count) || count == 0 || count_n > 15) {
+                    fprintf(stderr, "pmu-sim: %s: line %zu: expected a count of 1..%u %ss\n",
+                            o->fleet, line,
+                            MAX_DEVICES, kind_w[0] == 'm' ? "modem" : "PAD");
+                    return false;
+                }
+                if (!device_line(plan, o, q, content_end, line,
+                                 kind_w[0] == 'm' ? PMU_SIM_MODEM : PMU_SIM_PAD,
+                                 (unsigned)count))
+                    return false;
+                memset(p, ' ', (size_t)(stop - p)); /* not a meter line */
+            } else if (behind) {
+                if (plan->n_via_lines == sizeof plan->via_lines / sizeof plan->via_lines[0]) {
+                    fprintf(stderr, "pmu-sim: %s: line %zu: more than 1024 dial and nua lines\n",
+                            o->fleet, line);
+                    return false;
+                }
+                plan->via_lines[plan->n_via_lines] = line;
+                plan->via_kinds[plan->n_via_lines++] = kind_w[0] == 'd' ? VIA_MODEM : VIA_PAD;
+                memcpy(kind_w, kind_n == 4 ? "pty " : "pty", kind_n);
+            }
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return true;
+}
+
+static bool build_fleet(const struct options *o, struct pmu_sim_fleet *fleet,
+                        struct remote_plan *plan)
+{
+    struct pmu_error e;
+    struct pmu_sim_group g = {.multidrop = o->multidrop, .cfg = o->cfg};
+    enum via cli_via[4] = {VIA_PORT, VIA_PORT, VIA_MODEM, VIA_PAD};
+    unsigned cli_count[4] = {o->pty, o->tcp, o->dial, o->nua};
+    enum via via[4];
+    size_t n_cli = 0;
+    pmu_sim_fleet_init(fleet);
+    memset(plan, 0, sizeof *plan);
+    for (int k = 0; k < 4; k++) {
+        g.transport = k == 1 ? PMU_SIM_TCP : PMU_SIM_PTY;
+        g.count = cli_count[k];
+        if (g.count == 0)
+            continue;
+        if (pmu_sim_fleet_add(fleet, &g, &e) != PMU_OK) {
+            fprintf(stderr, "pmu-sim: %s\n", e.message);
+            return false;
+        }
+        via[n_cli++] = cli_via[k];
+    }
+    struct device_group cli_devices[2] = {
+        {.count = o->modems, .transport = PMU_SIM_PTY, .cfg = o->modem_cfg},
+        {.count = o->pads, .transport = PMU_SIM_PTY, .cfg = o->pad_cfg}};
+    for (int k = 0; k < 2; k++)
+        if (cli_devices[k].count > 0)
+            plan->devices[plan->n_devices++] = cli_devices[k];
     if (o->fleet != NULL) {
         size_t len;
         char *text = read_file(o->fleet, &len);
         if (text == NULL) {
             fprintf(stderr, "pmu-sim: cannot read %s: %s\n", o->fleet, strerror(errno));
+            return false;
+        }
+        if (!split_fleet(text, len, o, plan)) {
+            free(text);
             return false;
         }
         enum pmu_status st = pmu_sim_fleet_parse(fleet, text, len, &o->cfg, &e);
@@ -239,7 +435,22 @@ static bool build_fleet(const struct options *o, struct pmu_sim_fleet *fleet)
             return false;
         }
     }
-    if (fleet->total == 0) {
+    plan->via = calloc(fleet->n_groups + 1, sizeof *plan->via);
+    if (plan->via == NULL) {
+        fprintf(stderr, "pmu-sim: out of memory\n");
+        return false;
+    }
+    for (size_t i = 0; i < fleet->n_groups; i++) {
+        struct pmu_sim_group *fg = &fleet->groups[i];
+        plan->via[i] = i < n_cli ? via[i] : VIA_PORT;
+        for (size_t k = 0; fg->line > 0 && k < plan->n_via_lines; k++)
+            if (plan->via_lines[k] == fg->line)
+                plan->via[i] = plan->via_kinds[k];
+        /* Behind a modem or PAD the meter's own link runs at a fixed rate. */
+        if (plan->via[i] != VIA_PORT)
+            fg->cfg.fixed_rate = true;
+    }
+    if (fleet->total == 0 && plan->n_devices == 0) {
         fprintf(stderr, "pmu-sim: no meters to simulate\n");
         return false;
     }
@@ -254,7 +465,7 @@ static size_t lines_of(const struct pmu_sim_group *g)
 /* Raises the open-file limit as far as allowed and checks the fleet fits in it: a
  * pty line holds a master and a slave, a TCP line its listener, plus one for each
  * connection while it is open (some slack is kept for those). */
-static bool enough_files(const struct pmu_sim_fleet *fleet)
+static bool enough_files(const struct pmu_sim_fleet *fleet, const struct remote_plan *plan)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -264,8 +475,11 @@ static bool enough_files(const struct pmu_sim_fleet *fleet)
     }
     uint64_t need = 64;
     for (size_t i = 0; i < fleet->n_groups; i++)
-        need += (fleet->groups[i].transport == PMU_SIM_PTY ? 2u : 1u) *
-                (uint64_t)lines_of(&fleet->groups[i]);
+        if (plan->via[i] == VIA_PORT) /* meters behind a modem or PAD hold no file */
+            need += (fleet->groups[i].transport == PMU_SIM_PTY ? 2u : 1u) *
+                    (uint64_t)lines_of(&fleet->groups[i]);
+    for (size_t i = 0; i < plan->n_devices; i++)
+        need += 2u * plan->devices[i].count;
     if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
         fprintf(stderr,
                 "pmu-sim: %u meters need about %llu open files; the limit is %llu "
@@ -299,6 +513,8 @@ static void shut_down(struct app *app)
     for (size_t i = 0; i < app->n_lines; i++)
         line_close(app->lines[i]);
     app->n_lines = 0;
+    if (app->remote != NULL)
+        remote_close(app->remote);
     if (!uv_is_closing((uv_handle_t *)&app->sigint)) {
         uv_close((uv_handle_t *)&app->sigint, NULL);
         uv_close((uv_handle_t *)&app->sigterm, NULL);
@@ -311,12 +527,27 @@ static void on_signal(uv_signal_t *h, int signum)
     shut_down(h->data);
 }
 
-static bool open_lines(struct app *app, const struct pmu_sim_fleet *fleet)
+static bool open_lines(struct app *app, const struct pmu_sim_fleet *fleet,
+                       const struct remote_plan *plan)
 {
+    app->remote = remote_new(&app->sim);
+    if (app->remote == NULL) {
+        fprintf(stderr, "pmu-sim: out of memory\n");
+        return false;
+    }
+    for (size_t i = 0; i < plan->n_devices; i++) {
+        const struct device_group *d = &plan->devices[i];
+        struct pmu_error e;
+        if (!remote_add_devices(app->remote, d->transport, d->count, &d->cfg, &e)) {
+            fprintf(stderr, "pmu-sim: %s: %s\n", d->cfg.kind == PMU_SIM_MODEM ? "modem" : "PAD",
+                    e.message);
+            return false;
+        }
+    }
     size_t total = 0;
     for (size_t i = 0; i < fleet->n_groups; i++)
         total += lines_of(&fleet->groups[i]);
-    app->lines = calloc(total, sizeof *app->lines);
+    app->lines = calloc(total + 1, sizeof *app->lines);
     if (app->lines == NULL) {
         fprintf(stderr, "pmu-sim: out of memory\n");
         return false;
@@ -327,6 +558,17 @@ static bool open_lines(struct app *app, const struct pmu_sim_fleet *fleet)
         for (unsigned left = g->count; left > 0;) {
             unsigned n = left < g->multidrop ? left : g->multidrop;
             struct pmu_error e;
+            if (plan->via[i] != VIA_PORT) {
+                enum pmu_sim_call_kind kind = plan->via[i] == VIA_MODEM ? PMU_SIM_MODEM
+                                                                         : PMU_SIM_PAD;
+                if (!remote_add_meters(app->remote, kind, &g->cfg, index, n, &e)) {
+                    fprintf(stderr, "pmu-sim: meter %u: %s\n", index, e.message);
+                    return false;
+                }
+                index += n;
+                left -= n;
+                continue;
+            }
             struct line *l = line_open(&app->sim, g->transport, &g->cfg, index, n, &e);
             if (l == NULL) {
                 fprintf(stderr, "pmu-sim: meter %u: %s\n", index, e.message);
@@ -347,8 +589,10 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : 2;
     struct pmu_sim_fleet fleet;
-    if (!build_fleet(&opt, &fleet) || !enough_files(&fleet)) {
+    struct remote_plan plan; /* lives as long as the devices */
+    if (!build_fleet(&opt, &fleet, &plan) || !enough_files(&fleet, &plan)) {
         pmu_sim_fleet_free(&fleet);
+        free(plan.via);
         return 1;
     }
     /* A host that hangs up while we write must not kill us. */
@@ -363,6 +607,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pmu-sim: cannot start the event loop\n");
         free(app);
         pmu_sim_fleet_free(&fleet);
+        free(plan.via);
         return 1;
     }
     app->sim.loop = &loop;
@@ -372,10 +617,11 @@ int main(int argc, char **argv)
     uv_signal_start(&app->sigint, on_signal, SIGINT);
     uv_signal_start(&app->sigterm, on_signal, SIGTERM);
 
-    bool ok = open_lines(app, &fleet);
+    bool ok = open_lines(app, &fleet, &plan);
     if (ok) {
         for (size_t i = 0; i < app->n_lines; i++)
             line_print(app->lines[i], stdout);
+        remote_print(app->remote, stdout);
         meter_clock(&opt, &app->sim);
         printf("ready\n");
         fflush(stdout);
@@ -385,7 +631,9 @@ int main(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     free(app->lines);
+    remote_free(app->remote);
     free(app);
     pmu_sim_fleet_free(&fleet);
+    free(plan.via);
     return ok ? 0 : 1;
 }

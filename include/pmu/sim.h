@@ -261,4 +261,171 @@ extern const struct pmu_sim_model pmu_sim_generic;
 /* The model called name, or NULL. */
 const struct pmu_sim_model *pmu_sim_model_find(const char *name);
 
+/* ---- Hayes modems and X.28 PADs ---------------------------------------------------- */
+
+/* A modem or a PAD stands between the host (its own 8N1 line at a fixed rate) and a far
+ * end: a line of meters that it calls by number (modem) or NUA (PAD). The machines
+ * take "bytes from the host", "bytes from the far end", "the far end went away" and
+ * "time passed", each with its time in ms, and answer with bytes for the host (due at
+ * once; the program paces them at the host rate), bytes for the far end, a call to
+ * open or close, and their next deadline. docs/simulator.md has the dialogues. */
+
+#define PMU_SIM_HOST_BAUD 9600           /* host side of every modem and PAD, 8N1 */
+#define PMU_SIM_MODEM_CONNECT_MS 2000    /* default: ATD to CONNECT */
+#define PMU_SIM_PAD_CONNECT_MS 1000      /* default: CALL to COM or CLR */
+#define PMU_SIM_SLOW_CONNECT_MS 30000    /* the slow_connect fault */
+#define PMU_SIM_NO_ANSWER_MS 10000       /* ATD to NO ANSWER */
+#define PMU_SIM_NO_DIALTONE_MS 1000      /* ATD to NO DIALTONE */
+#define PMU_SIM_GUARD_MS 1000            /* silence before and after "+++" */
+#define PMU_SIM_DROP_MIN_MS 1000         /* the drop fault: 1..10 s after connecting */
+#define PMU_SIM_DROP_MAX_MS 10000
+#define PMU_SIM_PAD_IDLE_MS 50           /* PAD forwards meter bytes after this much idle */
+#define PMU_SIM_PAD_FORWARD_MAX 128      /* ... or when this many are waiting */
+#define PMU_SIM_COMMAND_MAX 80           /* longest command line; longer ones are errors */
+
+enum pmu_sim_call_kind { PMU_SIM_MODEM, PMU_SIM_PAD };
+
+/* Faults of a call, drawn at every dial or CALL in this order (each only when
+ * switched on). Their names differ by kind: see pmu_sim_call_fault_name. */
+enum pmu_sim_call_fault {
+    PMU_SIM_CALL_UNAVAILABLE,      /* modem "no_dialtone": NO DIALTONE; PAD "der": CLR DER */
+    PMU_SIM_CALL_BUSY,             /* modem "busy": BUSY; PAD "occ": CLR OCC */
+    PMU_SIM_CALL_NO_ANSWER,        /* modem "no_answer": NO ANSWER; PAD "nc": CLR NC */
+    PMU_SIM_CALL_SLOW,             /* "slow_connect": connected after 30 s */
+    PMU_SIM_CALL_DROP,             /* "drop": NO CARRIER / CLR DER 1..10 s after connecting */
+    PMU_SIM_CALL_FAULT_COUNT
+};
+
+/* Options of a group of modems or PADs; the machines keep a pointer to theirs. */
+struct pmu_sim_call_config {
+    enum pmu_sim_call_kind kind;
+    unsigned connect_ms;           /* dial or CALL to CONNECT or COM */
+    uint64_t fault_seed;           /* each machine: seeded by (fault_seed, its index) */
+    double faults[PMU_SIM_CALL_FAULT_COUNT];
+};
+
+void pmu_sim_call_config_init(struct pmu_sim_call_config *c, enum pmu_sim_call_kind kind);
+/* Options by name: connect_ms (0..60000), faults ("busy=0.1,drop=0.05"). */
+enum pmu_status pmu_sim_call_config_set(struct pmu_sim_call_config *c, const char *name,
+                                        const char *value, struct pmu_error *err);
+const char *pmu_sim_call_fault_name(enum pmu_sim_call_kind kind, enum pmu_sim_call_fault f);
+enum pmu_status pmu_sim_call_faults_parse(enum pmu_sim_call_kind kind, const char *spec,
+                                          double out[PMU_SIM_CALL_FAULT_COUNT],
+                                          struct pmu_error *err);
+
+/* The program's phone book: who answers a number or NUA (digits only). */
+enum pmu_sim_callee { PMU_SIM_CALLEE_NONE, PMU_SIM_CALLEE_FREE, PMU_SIM_CALLEE_BUSY };
+typedef enum pmu_sim_callee (*pmu_sim_lookup_fn)(void *ctx, const char *number,
+                                                 unsigned *target);
+
+enum pmu_sim_call_event {
+    PMU_SIM_CALL_NONE,
+    PMU_SIM_CALL_OPEN,             /* connect the far end `target`; it starts afresh */
+    PMU_SIM_CALL_CLOSE             /* after the far bytes: the call ends */
+};
+
+struct pmu_sim_call_action {
+    const uint8_t *host;           /* to the host, due now; valid until the next call */
+    size_t host_len;
+    const uint8_t *far;            /* to the far end, before the call event */
+    size_t far_len;
+    enum pmu_sim_call_event call;
+    unsigned target;               /* with PMU_SIM_CALL_OPEN */
+    int64_t deadline_ms;           /* call the timer function then; PMU_SIM_NEVER */
+};
+
+/* Does a fault of probability p hit now? Draws only when p > 0. */
+bool pmu_sim_call_chance(double p, struct pmu_sim_rng *r);
+
+/* A Hayes modem: AT commands in command mode, transparent in data mode. */
+struct pmu_sim_modem {
+    const struct pmu_sim_call_config *cfg;
+    unsigned index;                /* 1.. */
+    pmu_sim_lookup_fn lookup;
+    void *lookup_ctx;
+    struct pmu_sim_rng rng;
+    int state;
+    bool echo, verbose, quiet;
+    char cmd[PMU_SIM_COMMAND_MAX + 1];
+    size_t cmd_len;
+    bool cmd_overflow;
+    char number[PMU_SIM_COMMAND_MAX + 1]; /* being dialled */
+    int outcome;                   /* what the dial ends in */
+    unsigned drop_after_ms;        /* the drop fault: how long the call lasts; 0: no drop */
+    unsigned target;
+    int64_t result_ms;             /* dial result due; PMU_SIM_NEVER */
+    int64_t drop_ms;               /* the drop fault ends the call; PMU_SIM_NEVER */
+    int64_t escape_ms;             /* "+++" and its guard time complete */
+    int64_t last_rx_ms;            /* last byte from the host in data mode */
+    int64_t plus_ms;               /* last '+' of a possible escape */
+    unsigned plus;                 /* '+' counted so far */
+    struct pmu_sim_buf host, far;  /* the current action's bytes */
+};
+
+void pmu_sim_modem_init(struct pmu_sim_modem *m, const struct pmu_sim_call_config *cfg,
+                        unsigned index, pmu_sim_lookup_fn lookup, void *lookup_ctx);
+void pmu_sim_modem_free(struct pmu_sim_modem *m);
+/* Factory settings, call closed without a word (the host's connection went, DTR). */
+void pmu_sim_modem_reset(struct pmu_sim_modem *m, struct pmu_sim_call_action *act);
+/* Bytes from the host, the last of them at now_ms. All are consumed. */
+enum pmu_status pmu_sim_modem_input(struct pmu_sim_modem *m, int64_t now_ms,
+                                    const uint8_t *in, size_t len,
+                                    struct pmu_sim_call_action *act);
+/* Bytes from the far end: passed to the host in data mode, dropped otherwise. */
+enum pmu_status pmu_sim_modem_far_input(struct pmu_sim_modem *m, int64_t now_ms,
+                                        const uint8_t *in, size_t len,
+                                        struct pmu_sim_call_action *act);
+/* The far end hung up (or could not be connected): NO CARRIER. */
+enum pmu_status pmu_sim_modem_far_gone(struct pmu_sim_modem *m, int64_t now_ms,
+                                       struct pmu_sim_call_action *act);
+enum pmu_status pmu_sim_modem_timer(struct pmu_sim_modem *m, int64_t now_ms,
+                                    struct pmu_sim_call_action *act);
+/* In a call (data mode or online command mode). */
+bool pmu_sim_modem_in_call(const struct pmu_sim_modem *m);
+
+/* An X.28 PAD: PAD commands (no prompt, no echo), transparent after COM. */
+struct pmu_sim_pad {
+    const struct pmu_sim_call_config *cfg;
+    unsigned index;
+    pmu_sim_lookup_fn lookup;
+    void *lookup_ctx;
+    struct pmu_sim_rng rng;
+    int state;
+    char cmd[PMU_SIM_COMMAND_MAX + 1];
+    size_t cmd_len;
+    bool cmd_overflow;
+    char nua[16];                  /* being called */
+    int outcome;
+    unsigned drop_after_ms;
+    unsigned target;
+    int64_t result_ms, drop_ms, forward_ms;
+    struct pmu_sim_buf waiting;    /* meter bytes held for the idle timer */
+    struct pmu_sim_buf host, far;
+};
+
+void pmu_sim_pad_init(struct pmu_sim_pad *p, const struct pmu_sim_call_config *cfg,
+                      unsigned index, pmu_sim_lookup_fn lookup, void *lookup_ctx);
+void pmu_sim_pad_free(struct pmu_sim_pad *p);
+void pmu_sim_pad_reset(struct pmu_sim_pad *p, struct pmu_sim_call_action *act);
+enum pmu_status pmu_sim_pad_input(struct pmu_sim_pad *p, int64_t now_ms, const uint8_t *in,
+                                  size_t len, struct pmu_sim_call_action *act);
+enum pmu_status pmu_sim_pad_far_input(struct pmu_sim_pad *p, int64_t now_ms,
+                                      const uint8_t *in, size_t len,
+                                      struct pmu_sim_call_action *act);
+/* The far end hung up: CLR DTE. */
+enum pmu_status pmu_sim_pad_far_gone(struct pmu_sim_pad *p, int64_t now_ms,
+                                     struct pmu_sim_call_action *act);
+enum pmu_status pmu_sim_pad_timer(struct pmu_sim_pad *p, int64_t now_ms,
+                                  struct pmu_sim_call_action *act);
+bool pmu_sim_pad_in_call(const struct pmu_sim_pad *p);
+
+/* Phone numbers and NUAs of the meter line whose first meter has index i:
+ * "01" + 8 digits, and "2353" "1990" + (100000 + i) (i up to PMU_SIM_MAX_NUA_INDEX). */
+#define PMU_SIM_MAX_NUA_INDEX 899999u
+void pmu_sim_dial_number(unsigned index, char out[11]);
+void pmu_sim_nua(unsigned index, char out[15]);
+/* The index a number or NUA stands for, or 0. */
+unsigned pmu_sim_dial_index(const char *number);
+unsigned pmu_sim_nua_index(const char *nua);
+
 #endif

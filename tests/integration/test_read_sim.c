@@ -394,6 +394,127 @@ static void test_store(void **state)
     unlink(db);
 }
 
+/* Reads the meters behind pmu-sim's modem or PAD number d (all its meters, or just
+ * `only` when not NULL) with --list; returns the exit status and the JSON lines. */
+static int read_remote(size_t d, const char *only_serial, const char *number_override,
+                       const char *dial_options, const char *args, json_t **results)
+{
+    char list[] = "/tmp/pmu-read-remote-XXXXXX";
+    int fd = mkstemp(list);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    const char *kind = sim.devices[d].kind;
+    for (size_t i = 0; i < sim.n_meters; i++) {
+        struct simproc_meter m = sim.meters[i];
+        if (m.via[0] == '\0' || strcmp(m.via, strcmp(kind, "modem") == 0 ? "dial" : "nua") != 0 ||
+            (only_serial != NULL && strcmp(m.serial, only_serial) != 0))
+            continue;
+        if (number_override != NULL)
+            snprintf(m.number, sizeof m.number, "%s", number_override);
+        char path[512];
+        simproc_call_path(&sim, d, &m, path, sizeof path);
+        fprintf(f, "meter %s %s%s\n", m.serial, path, dial_options);
+    }
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' read --list %s --json %s 2>/dev/null", pmu_bin, list, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    *results = json_array();
+    static char line[1 << 16];
+    while (fgets(line, sizeof line, p) != NULL)
+        json_array_append_new(*results, json_loads(line, 0, NULL));
+    int st = pclose(p);
+    unlink(list);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Meters behind a modem and a PAD: dial, read, hang up; the second meter behind the
+ * same modem waits for the first call to end (one line, one call). */
+static void test_remote(void **state)
+{
+    (void)state;
+    start_sim("--modems", "1", "--dial", "2");
+    json_t *res;
+    char args[256];
+    snprintf(args, sizeof args, "--obis 1.8.0,2.8.0 --profile 2024-01-15T08:00..2024-01-15T10:00 --password %s",
+             password);
+    assert_int_equal(read_remote(0, NULL, NULL, "", args, &res), 0);
+    assert_int_equal(json_array_size(res), 2);
+    size_t i;
+    json_t *r;
+    json_array_foreach(res, i, r) {
+        assert_true(ok(r));
+        check_registers(r, 2);
+        check_profile(r, 5);
+    }
+    json_decref(res);
+    simproc_stop(&sim);
+
+    char *pad_argv[] = {(char *)sim_bin, "--time", (char *)start_time, "--password", (char *)password,
+                        "--pads", "1", "--nua", "1", NULL};
+    assert_int_equal(simproc_start(&sim, pad_argv, 30), 0);
+    assert_int_equal(read_remote(0, NULL, NULL, "", args, &res), 0);
+    r = json_array_get(res, 0);
+    assert_true(ok(r));
+    check_registers(r, 2);
+    check_profile(r, 5);
+    json_decref(res);
+}
+
+/* Each failure signal of a call ends the read with its own message. */
+static void remote_failure(const char *device, const char *faults, const char *number, const char *options,
+                           const char *words)
+{
+    char *argv[16];
+    int n = 0;
+    argv[n++] = (char *)sim_bin;
+    argv[n++] = "--time";
+    argv[n++] = (char *)start_time;
+    argv[n++] = "--password";
+    argv[n++] = (char *)password;
+    argv[n++] = strcmp(device, "modem") == 0 ? "--modems" : "--pads";
+    argv[n++] = "1";
+    argv[n++] = strcmp(device, "modem") == 0 ? "--dial" : "--nua";
+    argv[n++] = "1";
+    if (faults != NULL) {
+        argv[n++] = strcmp(device, "modem") == 0 ? "--modem-faults" : "--pad-faults";
+        argv[n++] = (char *)faults;
+    }
+    argv[n] = NULL;
+    assert_int_equal(simproc_start(&sim, argv, 30), 0);
+    json_t *res;
+    char args[256];
+    /* ten days of profile: long enough for a call dropped 1..10 s after connecting */
+    snprintf(args, sizeof args, "--obis 1.8.0 --profile 2024-01-05..2024-01-15T10:00 --password %s", password);
+    assert_int_equal(read_remote(0, NULL, number, options, args, &res), 1);
+    json_t *r = json_array_get(res, 0);
+    assert_false(ok(r));
+    const char *msg = str(json_object_get(r, "error"), "message");
+    if (msg == NULL || strstr(msg, words) == NULL)
+        fail_msg("%s %s: message '%s' lacks '%s'", device, faults ? faults : number, msg ? msg : "", words);
+    json_decref(res);
+}
+
+static void test_modem_busy(void **state) { (void)state; remote_failure("modem", "busy=1", NULL, "", "is busy"); }
+static void test_modem_no_dialtone(void **state) { (void)state; remote_failure("modem", "no_dialtone=1", NULL, "", "no dial tone"); }
+static void test_modem_no_answer(void **state) { (void)state; remote_failure("modem", NULL, "0199999999", "", "does not answer"); }
+static void test_modem_drop(void **state) { (void)state; remote_failure("modem", "drop=1", NULL, "", "lost the call"); }
+static void test_modem_slow(void **state)
+{
+    (void)state;
+    remote_failure("modem", "slow_connect=1", NULL, "?connect_timeout_ms=5000", "no CONNECT from");
+}
+static void test_modem_error(void **state)
+{
+    (void)state;
+    remote_failure("modem", NULL, NULL, "?init=ATZ;AT%2BBOGUS", "ERROR to 'AT+BOGUS'");
+}
+static void test_pad_occ(void **state) { (void)state; remote_failure("pad", "occ=1", NULL, "", "busy (CLR OCC)"); }
+static void test_pad_np(void **state) { (void)state; remote_failure("pad", NULL, "23531990999999", "", "not obtainable"); }
+static void test_pad_der(void **state) { (void)state; remote_failure("pad", "der=1", NULL, "", "out of order"); }
+static void test_pad_drop(void **state) { (void)state; remote_failure("pad", "drop=1", NULL, "", "lost the call"); }
+
 static void test_fault_corrupt(void **state) { (void)state; with_fault("corrupt=0.002", false, NULL); }
 static void test_fault_drop(void **state) { (void)state; with_fault("drop=0.002", false, NULL); }
 static void test_fault_delay(void **state) { (void)state; with_fault("delay=0.2", false, NULL); }
@@ -427,6 +548,17 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_mode_b, stop),
         cmocka_unit_test_teardown(test_multidrop, stop),
         cmocka_unit_test_teardown(test_store, stop),
+        cmocka_unit_test_teardown(test_remote, stop),
+        cmocka_unit_test_teardown(test_modem_busy, stop),
+        cmocka_unit_test_teardown(test_modem_no_dialtone, stop),
+        cmocka_unit_test_teardown(test_modem_no_answer, stop),
+        cmocka_unit_test_teardown(test_modem_drop, stop),
+        cmocka_unit_test_teardown(test_modem_slow, stop),
+        cmocka_unit_test_teardown(test_modem_error, stop),
+        cmocka_unit_test_teardown(test_pad_occ, stop),
+        cmocka_unit_test_teardown(test_pad_np, stop),
+        cmocka_unit_test_teardown(test_pad_der, stop),
+        cmocka_unit_test_teardown(test_pad_drop, stop),
         cmocka_unit_test_teardown(test_fault_corrupt, stop),
         cmocka_unit_test_teardown(test_fault_drop, stop),
         cmocka_unit_test_teardown(test_fault_delay, stop),
@@ -438,6 +570,13 @@ int main(int argc, char **argv)
     };
     char filter[64];
     snprintf(filter, sizeof filter, "test_%s", argv[3]);
+    bool known = false; /* a misspelt case must fail, not run nothing and pass */
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        known = known || strcmp(tests[i].name, filter) == 0;
+    if (!known) {
+        fprintf(stderr, "test_read_sim: no case '%s'\n", argv[3]);
+        return 2;
+    }
     cmocka_set_test_filter(filter);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,17 +39,30 @@ int simproc_start(struct simproc *sp, char *const argv[], int timeout_s)
                 sp->out = fdopen(fds[0], "r");
                 return 0;
             }
-            char serial[40], path[256];
-            if (sscanf(buf, "meter %39s %255s", serial, path) == 2) {
+            char serial[40], path[256], number[40], address[48];
+            struct simproc_device *dev = &sp->devices[sp->n_devices];
+            if (sp->n_devices < 16 && (sscanf(buf, "modem %*u %255s", dev->path) == 1 ||
+                                       sscanf(buf, "pad %*u %255s", dev->path) == 1)) {
+                snprintf(dev->kind, sizeof dev->kind, "%s", buf[0] == 'm' ? "modem" : "pad");
+                sp->n_devices++;
+            } else if (sscanf(buf, "meter %39s %255s", serial, path) == 2) {
                 if (sp->n_meters == cap) {
                     cap = cap ? cap * 2 : 16;
                     sp->meters = realloc(sp->meters, cap * sizeof *sp->meters);
                     if (sp->meters == NULL)
                         abort();
                 }
-                snprintf(sp->meters[sp->n_meters].serial, sizeof sp->meters->serial, "%s", serial);
-                snprintf(sp->meters[sp->n_meters].path, sizeof sp->meters->path, "%s", path);
-                sp->n_meters++;
+                struct simproc_meter *m = &sp->meters[sp->n_meters++];
+                memset(m, 0, sizeof *m);
+                snprintf(m->serial, sizeof m->serial, "%s", serial);
+                if ((strcmp(path, "dial") == 0 || strcmp(path, "nua") == 0) &&
+                    sscanf(buf, "meter %*s %*s %39s address=%47s", number, address) == 2) {
+                    snprintf(m->via, sizeof m->via, "%.7s", path);
+                    snprintf(m->number, sizeof m->number, "%s", number);
+                    snprintf(m->address, sizeof m->address, "%.39s", address);
+                } else {
+                    snprintf(m->path, sizeof m->path, "%s", path);
+                }
             }
             size_t used = (size_t)(nl - buf) + 1;
             memmove(buf, nl + 1, have - used);
@@ -86,12 +99,36 @@ void simproc_stop(struct simproc *sp)
     sp->n_meters = 0;
 }
 
+void simproc_call_path(const struct simproc *sp, size_t d, const struct simproc_meter *m,
+                       char *out, size_t size)
+{
+    char dev[256];
+    snprintf(dev, sizeof dev, "%s", sp->devices[d].path);
+    char *p = strstr(dev, "parity=none");
+    if (p != NULL) {
+        size_t cut = strlen("parity=none");
+        if (p[-1] == '&') { /* "...&parity=none" */
+            p--;
+            cut++;
+        } else if (p[cut] == '&') { /* "?parity=none&..." */
+            cut++;
+        }
+        memmove(p, p + cut, strlen(p + cut) + 1);
+        size_t n = strlen(dev);
+        if (n > 0 && dev[n - 1] == '?')
+            dev[n - 1] = '\0';
+    }
+    snprintf(out, size, "%s%caddress=%s>%s:%s", dev, strchr(dev, '?') ? '&' : '?', m->address,
+             strcmp(sp->devices[d].kind, "modem") == 0 ? "modem" : "pad", m->number);
+}
+
 int simproc_write_list(const struct simproc *sp, const char *file)
 {
     FILE *f = fopen(file, "w");
     if (f == NULL)
         return -1;
     for (size_t i = 0; i < sp->n_meters; i++)
-        fprintf(f, "meter %s %s\n", sp->meters[i].serial, sp->meters[i].path);
+        if (sp->meters[i].path[0] != '\0')
+            fprintf(f, "meter %s %s\n", sp->meters[i].serial, sp->meters[i].path);
     return fclose(f);
 }
