@@ -5,23 +5,12 @@
 #include <string.h>
 
 #include "../core/arena.h"
+#include "../core/grow.h"
 
-static bool grow(void **items, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    void *p = realloc(*items, ncap * size);
-    if (p == NULL)
-        return false;
-    *items = p;
-    *cap = ncap;
-    return true;
-}
 
 static enum pmu_status note(struct pmu_decoded *d, const struct pmu_error *e)
 {
-    if (!grow((void **)&d->errors, &d->cap_errors, d->n_errors, sizeof *d->errors))
+    if (!pmu_grow((void **)&d->errors, &d->cap_errors, d->n_errors, sizeof *d->errors))
         return PMU_E_NOMEM;
     d->errors[d->n_errors++] = *e;
     return PMU_OK;
@@ -31,7 +20,7 @@ static enum pmu_status note(struct pmu_decoded *d, const struct pmu_error *e)
 static enum pmu_status keep(struct pmu_decoded *d, const struct pmu_iec_frame *f,
                             const struct pmu_capture_segment *seg)
 {
-    if (!grow((void **)&d->frames, &d->cap_frames, d->n_frames, sizeof *d->frames))
+    if (!pmu_grow((void **)&d->frames, &d->cap_frames, d->n_frames, sizeof *d->frames))
         return PMU_E_NOMEM;
     struct pmu_decoded_frame *df = &d->frames[d->n_frames];
     memset(df, 0, sizeof *df);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/arena.h"
+#include "../core/grow.h"
 #include "pmu/dataset.h"
 
 enum context { CTX_NONE, CTX_RECORD, CTX_PROFILE };
@@ -25,23 +26,9 @@ void pmu_readout_free(struct pmu_readout *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Makes room for one more element of a growing array. */
-static bool grow(void **items, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    void *p = realloc(*items, ncap * size);
-    if (p == NULL)
-        return false;
-    *items = p;
-    *cap = ncap;
-    return true;
-}
-
 static enum pmu_status note(struct pmu_readout *r, const struct pmu_error *e)
 {
-    if (!grow((void **)&r->errors, &r->cap_errors, r->n_errors, sizeof *r->errors))
+    if (!pmu_grow((void **)&r->errors, &r->cap_errors, r->n_errors, sizeof *r->errors))
         return PMU_E_NOMEM;
     r->errors[r->n_errors++] = *e;
     return e->code;
@@ -148,7 +135,7 @@ static bool profile_header(struct pmu_readout *r, const struct pmu_record *rec,
 static enum pmu_status add_row(struct pmu_readout *r, const struct pmu_dataset *ds)
 {
     struct pmu_profile *p = &r->profiles[r->n_profiles - 1];
-    if (!grow((void **)&p->rows, &p->cap_rows, p->n_rows, sizeof *p->rows))
+    if (!pmu_grow((void **)&p->rows, &p->cap_rows, p->n_rows, sizeof *p->rows))
         return PMU_E_NOMEM;
     struct pmu_profile_row *row = &p->rows[p->n_rows];
     row->values = copy_values(r->arena, NULL, 0, ds, false);
@@ -171,7 +158,7 @@ static enum pmu_status add_row(struct pmu_readout *r, const struct pmu_dataset *
 static enum pmu_status add_record(struct pmu_readout *r, const struct pmu_dataset *ds,
                                   size_t frame)
 {
-    if (!grow((void **)&r->records, &r->cap_records, r->n_records, sizeof *r->records))
+    if (!pmu_grow((void **)&r->records, &r->cap_records, r->n_records, sizeof *r->records))
         return PMU_E_NOMEM;
     struct pmu_record *rec = &r->records[r->n_records];
     memset(rec, 0, sizeof *rec);
@@ -191,7 +178,7 @@ static enum pmu_status add_record(struct pmu_readout *r, const struct pmu_datase
         struct pmu_error e;
         pmu_error_clear(&e);
         if (profile_header(r, rec, ds, &p, &e)) {
-            if (!grow((void **)&r->profiles, &r->cap_profiles, r->n_profiles, sizeof *r->profiles))
+            if (!pmu_grow((void **)&r->profiles, &r->cap_profiles, r->n_profiles, sizeof *r->profiles))
                 return PMU_E_NOMEM;
             r->profiles[r->n_profiles++] = p;
             r->context = CTX_PROFILE;
