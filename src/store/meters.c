@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/grow.h"
 #include "internal.h"
 #include "pmu/path.h"
 
@@ -27,14 +28,8 @@ struct meter_list {
 static enum pmu_status meter_row(void *user, struct pmu_store *s, const struct pmu_store_row *row)
 {
     struct meter_list *l = user;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct pmu_meter_record *p = realloc(l->items, cap * sizeof *p);
-        if (p == NULL)
-            return PMU_E_NOMEM;
-        l->items = p;
-        l->cap = cap;
-    }
+    if (!pmu_grow((void **)&l->items, &l->cap, l->n, sizeof *l->items))
+        return PMU_E_NOMEM;
     struct pmu_meter_record *m = &l->items[l->n++];
     pmu_store_col_copy(s, row, 0, m->serial, sizeof m->serial);
     pmu_store_col_copy(s, row, 1, m->make, sizeof m->make);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/grow.h"
 #include "internal.h"
 
 static bool starts_with(const char *s, const char *prefix)
@@ -193,14 +194,8 @@ struct site_list {
 static enum pmu_status site_row(void *user, struct pmu_store *s, const struct pmu_store_row *row)
 {
     struct site_list *l = user;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct pmu_site_record *p = realloc(l->items, cap * sizeof *p);
-        if (p == NULL)
-            return PMU_E_NOMEM;
-        l->items = p;
-        l->cap = cap;
-    }
+    if (!pmu_grow((void **)&l->items, &l->cap, l->n, sizeof *l->items))
+        return PMU_E_NOMEM;
     struct pmu_site_record *r = &l->items[l->n++];
     pmu_store_col_copy(s, row, 0, r->name, sizeof r->name);
     pmu_store_col_copy(s, row, 1, r->nmi, sizeof r->nmi);
@@ -343,14 +338,8 @@ struct group_list {
 static enum pmu_status group_row(void *user, struct pmu_store *s, const struct pmu_store_row *row)
 {
     struct group_list *l = user;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct pmu_group_record *p = realloc(l->items, cap * sizeof *p);
-        if (p == NULL)
-            return PMU_E_NOMEM;
-        l->items = p;
-        l->cap = cap;
-    }
+    if (!pmu_grow((void **)&l->items, &l->cap, l->n, sizeof *l->items))
+        return PMU_E_NOMEM;
     struct pmu_group_record *g = &l->items[l->n++];
     pmu_store_col_copy(s, row, 0, g->name, sizeof g->name);
     pmu_store_col_copy(s, row, 1, g->description, sizeof g->description);
