@@ -232,6 +232,25 @@ static void test_tcp_programming(void **state)
     json_decref(res);
 }
 
+/* On a terminal a long read shows its progress; `script` gives pmu a real tty. */
+static void test_progress(void **state)
+{
+    (void)state;
+    start_sim("--tcp", "1", NULL, NULL);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "script -qfec \"'%s' read '%s' --readout --profile %s --password %s\" /dev/null",
+             pmu_bin, sim.meters[0].path, profile_range, password);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char out[1 << 16];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "bytes in"));       /* the progress line ... */
+    assert_non_null(strstr(out, "\r  profile"));    /* ... rewritten in place, by stage */
+    assert_non_null(strstr(out, "Load profile P.01")); /* and then the result */
+}
+
 static void test_mode(const char *mode)
 {
     start_sim("--pty", "1", "--mode", mode);
@@ -544,6 +563,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_pty_mode_c, stop),
         cmocka_unit_test_teardown(test_tcp_programming, stop),
+        cmocka_unit_test_teardown(test_progress, stop),
         cmocka_unit_test_teardown(test_mode_a, stop),
         cmocka_unit_test_teardown(test_mode_b, stop),
         cmocka_unit_test_teardown(test_multidrop, stop),
