@@ -218,6 +218,12 @@ static void print_json(const struct target *t, const struct pmu_session *s, bool
     json_object_set_new(root, "bytes_in", json_integer((json_int_t)s->bytes_in));
     json_object_set_new(root, "bytes_out", json_integer((json_int_t)s->bytes_out));
     json_object_set_new(root, "repeats", json_integer((json_int_t)s->repeats));
+    if (s->path.dial.kind != PMU_DIAL_NONE) { /* how the call went, for line-quality records */
+        json_t *call = json_pack("{s:s, s:s, s:b}", "number", s->path.dial.number, "connect",
+                                 s->dialer.connect, "hangup_confirmed", s->hangup_confirmed);
+        json_object_set_new(call, "signal", s->dialer.signal >= 0 ? json_integer(s->dialer.signal) : json_null());
+        json_object_set_new(root, "call", call);
+    }
     json_object_set_new(root, "ok", json_boolean(s->status == PMU_OK));
     json_dumpf(root, stdout, compact ? JSON_COMPACT | JSON_PRESERVE_ORDER : JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);

@@ -466,7 +466,16 @@ static void test_remote(void **state)
         assert_true(ok(r));
         check_registers(r, 2);
         check_profile(r, 5);
+        json_t *call = json_object_get(r, "call");
+        assert_string_equal(str(call, "connect"), "CONNECT 9600");
+        assert_true(json_is_true(json_object_get(call, "hangup_confirmed")));
     }
+    json_decref(res);
+    /* a GSM modem: SIM, network and signal checked, bearer set, signal recorded */
+    assert_int_equal(read_remote(0, sim.meters[0].serial, NULL, "?dial=gsm&bearer=71,0,1", args, &res), 0);
+    r = json_array_get(res, 0);
+    assert_true(ok(r));
+    assert_true(json_is_integer(json_object_get(json_object_get(r, "call"), "signal")));
     json_decref(res);
     simproc_stop(&sim);
 
