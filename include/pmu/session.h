@@ -90,6 +90,9 @@ struct pmu_session {
     struct pmu_dialer dialer;
     bool connected;                 /* the call is through */
     bool hangup_confirmed;          /* the modem or PAD confirmed the hang-up */
+    bool keep_call;                 /* another meter follows on this call: end with B0,
+                                       leave the call up (set by the engine) */
+    bool b0_sent;
     char carrier_tail[16];          /* last bytes seen, to spot "NO CARRIER" split in two */
     size_t carrier_tail_len;
     /* results */
@@ -112,6 +115,9 @@ enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *p
 void pmu_session_free(struct pmu_session *s);
 
 void pmu_session_start(struct pmu_session *s, uint64_t now, struct pmu_session_out *out);
+/* Starts on a call the session before it left up (keep_call): no dialling, straight to
+ * the sign-on of this meter's address. */
+void pmu_session_start_connected(struct pmu_session *s, uint64_t now, struct pmu_session_out *out);
 void pmu_session_input(struct pmu_session *s, uint64_t now, const uint8_t *bytes, size_t len,
                        struct pmu_session_out *out);
 void pmu_session_timer(struct pmu_session *s, uint64_t now, struct pmu_session_out *out);

@@ -157,9 +157,64 @@ static void on_handle_closed(uv_handle_t *h)
     start_next(e);
 }
 
+static bool same_line(const struct pmu_path *a, const struct pmu_path *b)
+{
+    return a->kind == b->kind && a->port == b->port && strcmp(a->target, b->target) == 0;
+}
+
+/* A queued job that calls the same number over the same line as p (meters of one
+ * multi-drop line behind a modem or PAD): index into the queue, or -1. */
+static long same_call(const struct pmu_engine *e, const struct pmu_path *p)
+{
+    if (p->dial.kind == PMU_DIAL_NONE)
+        return -1;
+    for (size_t i = e->next; i < e->queued; i++) {
+        const struct pending *q = e->queue[i];
+        if (q != NULL && same_line(&q->path, p) && q->path.dial.kind == p->dial.kind &&
+            strcmp(q->path.dial.number, p->dial.number) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* The call is up and another meter waits behind it: hand the line to that job, so the
+ * number is dialled once for the whole multi-drop line. */
+static bool continue_call(struct job *j)
+{
+    struct pmu_engine *e = j->engine;
+    long next = same_call(e, &j->path);
+    if (next < 0)
+        return false;
+    struct pending *p = e->queue[next];
+    e->queue[next] = NULL;
+    if (j->done != NULL)
+        j->done(j->user, j->session);
+    pmu_session_free(j->session);
+    j->path = p->path;
+    j->req = p->req;
+    j->done = p->done;
+    j->user = p->user;
+    free(p);
+    struct pmu_error err;
+    struct pmu_session_out out;
+    if (pmu_session_init(j->session, &j->path, &j->req, &err) != PMU_OK) {
+        j->session->status = err.code;
+        j->session->error = err;
+        j->session->stage = PMU_STAGE_DONE;
+        return false; /* reported by finish(); the call is dropped with the port */
+    }
+    j->session->keep_call = same_call(e, &j->path) >= 0;
+    pmu_session_start_connected(j->session, now_ms(), &out);
+    apply(j, &out);
+    return true;
+}
+
 static void finish(struct job *j)
 {
     if (j->finished)
+        return;
+    if (j->session->connected && j->session->keep_call &&
+        continue_call(j))
         return;
     j->finished = true;
     if (j->done != NULL)
@@ -367,6 +422,7 @@ static void start(struct pmu_engine *e, struct pending *p)
         uv_close((uv_handle_t *)&j->timer, on_handle_closed);
         return;
     }
+    j->session->keep_call = same_call(e, &j->path) >= 0;
     j->poll.data = j;
     j->open_handles = 2;
     uv_poll_start(&j->poll, UV_READABLE, on_poll);
@@ -385,7 +441,7 @@ static void start(struct pmu_engine *e, struct pending *p)
 static bool line_busy(const struct pmu_engine *e, const struct pmu_path *p)
 {
     for (const struct job *r = e->running_list; r != NULL; r = r->next_running)
-        if (r->path.kind == p->kind && r->path.port == p->port && strcmp(r->path.target, p->target) == 0)
+        if (same_line(&r->path, p))
             return true;
     return false;
 }

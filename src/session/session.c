@@ -120,7 +120,9 @@ static void queue_command(struct pmu_session *s, const char *cmd, const char *da
     if (n < 0)
         return; /* lengths were checked in init */
     /* the secret is the data between STX and ETX */
-    queue(s, msg, (size_t)n, at, strcmp(cmd, "B0") != 0, secret ? 4 : 0, secret ? strlen(data) : 0);
+    bool b0 = strcmp(cmd, "B0") == 0;
+    s->b0_sent = s->b0_sent || b0;
+    queue(s, msg, (size_t)n, at, !b0, secret ? 4 : 0, secret ? strlen(data) : 0);
 }
 
 static void queue_control(struct pmu_session *s, uint8_t c, uint64_t at)
@@ -138,6 +140,17 @@ static void end(struct pmu_session *s)
 {
     s->awaiting = false;
     s->send_pending = false;
+    if (s->connected && s->keep_call) {
+        if (!s->b0_sent) { /* the next meter on this line is addressed after a B0 */
+            s->stage = PMU_STAGE_CLOSING;
+            s->state = W_CLOSE;
+            queue_command(s, "B0", NULL, s->now + reaction(s), false);
+            return;
+        }
+        s->stage = PMU_STAGE_DONE; /* the call stays up for the next meter */
+        s->state = W_NONE;
+        return;
+    }
     if (s->connected) {
         start_hangup(s);
         return;
@@ -628,6 +641,15 @@ void pmu_session_start(struct pmu_session *s, uint64_t now, struct pmu_session_o
     } else {
         begin_signon(s, now);
     }
+    run(s, out);
+}
+
+void pmu_session_start_connected(struct pmu_session *s, uint64_t now, struct pmu_session_out *out)
+{
+    begin(s, now, out);
+    s->connected = true;
+    out->parity = (int)s->path.parity;
+    begin_signon(s, now + s->path.reaction_ms);
     run(s, out);
 }
 

@@ -490,6 +490,52 @@ static void test_remote(void **state)
     json_decref(res);
 }
 
+/* A multi-drop line of 10 meters behind one modem: dialled once, each meter addressed
+ * in turn after a B0, hung up once. */
+static void test_modem_multidrop(void **state)
+{
+    (void)state;
+    char *argv[] = {(char *)sim_bin, "--time", (char *)start_time, "--password", (char *)password,
+                    "--modems", "1", "--dial", "10", "--multidrop", "10", NULL};
+    assert_int_equal(simproc_start(&sim, argv, 30), 0);
+    char trace[] = "/tmp/pmu-read-md-XXXXXX";
+    int fd = mkstemp(trace);
+    assert_true(fd >= 0);
+    close(fd);
+    char args[512];
+    snprintf(args, sizeof args, "--obis 1.8.0,2.8.0 --password %s --trace %s", password, trace);
+    json_t *res;
+    assert_int_equal(read_remote(0, NULL, NULL, "", args, &res), 0);
+    assert_int_equal(json_array_size(res), 10);
+    size_t i;
+    json_t *r;
+    json_array_foreach(res, i, r) {
+        assert_true(ok(r));
+        check_registers(r, 2);
+    }
+    json_decref(res);
+    static char text[1 << 20];
+    FILE *f = fopen(trace, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(trace);
+    size_t dials = 0, breaks = 0, hangups = 0, signons = 0;
+    for (const char *p = text; (p = strstr(p, "|ATDT")) != NULL; p++)
+        dials++;
+    for (const char *p = text; (p = strstr(p, "|.B0.q|")) != NULL; p++)
+        breaks++;
+    for (const char *p = text; (p = strstr(p, "|ATH0.|")) != NULL; p++)
+        hangups++;
+    for (const char *p = text; (p = strstr(p, "|/?")) != NULL; p++)
+        signons++;
+    assert_int_equal(dials, 1);
+    assert_int_equal(hangups, 1);
+    assert_int_equal(signons, 10);
+    assert_int_equal(breaks, 10); /* each meter is left with B0 before the next is addressed */
+}
+
 /* Each failure signal of a call ends the read with its own message. */
 static void remote_failure(const char *device, const char *faults, const char *number, const char *options,
                            const char *words)
@@ -578,6 +624,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_multidrop, stop),
         cmocka_unit_test_teardown(test_store, stop),
         cmocka_unit_test_teardown(test_remote, stop),
+        cmocka_unit_test_teardown(test_modem_multidrop, stop),
         cmocka_unit_test_teardown(test_modem_busy, stop),
         cmocka_unit_test_teardown(test_modem_no_dialtone, stop),
         cmocka_unit_test_teardown(test_modem_no_answer, stop),

@@ -293,6 +293,45 @@ static void test_session_through_modem(void **state)
     pmu_session_free(&s);
 }
 
+/* Meters sharing one call: the first leaves with B0 and the call up; the next starts
+ * on the open call with its own sign-on. */
+static void test_session_keeps_the_call(void **state)
+{
+    (void)state;
+    struct pmu_path mp;
+    assert_int_equal(pmu_path_parse("serial:/dev/null?baud=9600&address=4>modem:0100000004?init=ATZ", &mp, NULL), PMU_OK);
+    struct pmu_read_request req = {.readout = true};
+    static struct pmu_session s;
+    struct pmu_session_out out;
+    assert_int_equal(pmu_session_init(&s, &mp, &req, NULL), PMU_OK);
+    s.keep_call = true;
+    pmu_session_start(&s, 0, &out);
+    pmu_session_input(&s, 10, (const uint8_t *)"OK\r\n", 4, &out);
+    pmu_session_input(&s, 3000, (const uint8_t *)"CONNECT 9600\r\n", 14, &out);
+    pmu_session_input(&s, 3200, (const uint8_t *)"/OPM5SIM\r\n", 10, &out);
+    pmu_session_timer(&s, out.wake_at, &out);
+    uint8_t frame[64];
+    long n = pmu_iec_build_data(PMU_CHECKSUM_XOR, (const uint8_t *)"1.8.0(1)\r\n!\r\n", 13, false, frame, sizeof frame);
+    pmu_session_input(&s, 3600, frame, (size_t)n, &out);
+    pmu_session_timer(&s, out.wake_at, &out);
+    assert_memory_equal(out.send, "\x01" "B0\x03q", 5); /* B0, not "+++" */
+    pmu_session_timer(&s, out.wake_at, &out);
+    assert_true(out.done);
+    assert_true(s.connected); /* the call is left up */
+    assert_int_equal(s.status, PMU_OK);
+    pmu_session_free(&s);
+
+    assert_int_equal(pmu_path_parse("serial:/dev/null?baud=9600&address=5>modem:0100000004?init=ATZ", &mp, NULL), PMU_OK);
+    assert_int_equal(pmu_session_init(&s, &mp, &req, NULL), PMU_OK);
+    pmu_session_start_connected(&s, 5000, &out);
+    assert_int_equal(out.parity, PMU_PARITY_SOFT);
+    assert_int_equal(out.send_len, 0);
+    pmu_session_timer(&s, out.wake_at, &out);
+    assert_int_equal(out.send_len, 6);
+    assert_memory_equal(out.send, "/?5!\r\n", 6); /* no dialling: straight to the sign-on */
+    pmu_session_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_modem_failures),   cmocka_unit_test(test_modem_hangup),
         cmocka_unit_test(test_pad),              cmocka_unit_test(test_chained_paths),
         cmocka_unit_test(test_session_through_modem),
+        cmocka_unit_test(test_session_keeps_the_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
