@@ -172,7 +172,8 @@ static void fail(struct pmu_session *s, enum pmu_status code, const char *fmt, .
     s->status = code;
     pmu_error_set(&s->error, code, PMU_NO_OFFSET, "%s (stage %s)", msg, pmu_session_stage_name(s->stage));
     s->awaiting = false;
-    if (s->stage >= PMU_STAGE_PASSWORD && s->stage < PMU_STAGE_CLOSING) {
+    bool line_up = s->path.dial.kind == PMU_DIAL_NONE || s->connected; /* B0 into a lost call helps nobody */
+    if (line_up && s->stage >= PMU_STAGE_PASSWORD && s->stage < PMU_STAGE_CLOSING) {
         s->stage = PMU_STAGE_CLOSING;
         s->state = W_CLOSE;
         queue_command(s, "B0", NULL, s->now, false);
