@@ -143,4 +143,10 @@ enum pmu_status pmu_dec_mul(const struct pmu_dec *a, const struct pmu_dec *b, st
 void pmu_dec_format(const struct pmu_dec *v, char *buf, size_t size);
 bool pmu_dec_is_one(const struct pmu_dec *v);
 
+
+/* Ends a list query: on success hands the collected array to the caller, on failure
+ * frees it (naming an out-of-memory failure) and hands over nothing. */
+enum pmu_status pmu_store_list_done(enum pmu_status status, void *items, size_t n, void **out,
+                                    size_t *out_n, struct pmu_error *err);
+
 #endif

@@ -242,15 +242,7 @@ enum pmu_status pmu_store_meter_list(struct pmu_store *s, const struct pmu_meter
     struct meter_list l = {NULL, 0, 0};
     struct pmu_store_arg args[] = {pmu_arg_text(site), pmu_arg_text(group)};
     status = s->ops->query(s, meter_list_sql, args, 2, meter_row, &l, NULL, err);
-    if (status != PMU_OK) {
-        free(l.items);
-        if (status == PMU_E_NOMEM)
-            pmu_error_set(err, status, PMU_NO_OFFSET, "out of memory");
-        return status;
-    }
-    *out = l.items;
-    *n = l.n;
-    return PMU_OK;
+    return pmu_store_list_done(status, l.items, l.n, (void **)out, n, err);
 }
 
 enum pmu_status pmu_store_meter_remove(struct pmu_store *s, const char *serial, bool purge, struct pmu_error *err)

@@ -240,16 +240,7 @@ enum pmu_status pmu_store_site_list(struct pmu_store *s, struct pmu_site_record 
 {
     struct site_list l = {NULL, 0, 0};
     enum pmu_status status = s->ops->query(s, site_list_sql, NULL, 0, site_row, &l, NULL, err);
-    if (status != PMU_OK) {
-        free(l.items);
-        l.items = NULL;
-        l.n = 0;
-        if (status == PMU_E_NOMEM)
-            pmu_error_set(err, status, PMU_NO_OFFSET, "out of memory");
-    }
-    *out = l.items;
-    *n = l.n;
-    return status;
+    return pmu_store_list_done(status, l.items, l.n, (void **)out, n, err);
 }
 
 enum pmu_status pmu_store_site_add(struct pmu_store *s, const struct pmu_site_record *site, struct pmu_error *err)
@@ -363,16 +354,7 @@ enum pmu_status pmu_store_group_list(struct pmu_store *s, struct pmu_group_recor
 {
     struct group_list l = {NULL, 0, 0};
     enum pmu_status status = s->ops->query(s, group_list_sql, NULL, 0, group_row, &l, NULL, err);
-    if (status != PMU_OK) {
-        free(l.items);
-        l.items = NULL;
-        l.n = 0;
-        if (status == PMU_E_NOMEM)
-            pmu_error_set(err, status, PMU_NO_OFFSET, "out of memory");
-    }
-    *out = l.items;
-    *n = l.n;
-    return status;
+    return pmu_store_list_done(status, l.items, l.n, (void **)out, n, err);
 }
 
 enum pmu_status pmu_store_group_add(struct pmu_store *s, const char *name, const char *description,
@@ -454,5 +436,20 @@ enum pmu_status pmu_store_group_remove_member(struct pmu_store *s, const char *g
     status = s->ops->query(s, sql, args, 2, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "meter '%s' is not in group '%s'", serial, group);
+    return status;
+}
+
+enum pmu_status pmu_store_list_done(enum pmu_status status, void *items, size_t n, void **out,
+                                    size_t *out_n, struct pmu_error *err)
+{
+    if (status != PMU_OK) {
+        free(items);
+        items = NULL;
+        n = 0;
+        if (status == PMU_E_NOMEM)
+            pmu_error_set(err, status, PMU_NO_OFFSET, "out of memory");
+    }
+    *out = items;
+    *out_n = n;
     return status;
 }
