@@ -11,6 +11,8 @@ packages=(
   libsqlite3-dev                        # store: SQLite backend (the default)
   libpq-dev                             # store: PostgreSQL backend (client library)
   postgresql                            # store tests: a throwaway local server
+  libsodium-dev                         # users (Argon2id), meter-password vault
+  libyaml-dev                           # scheme files
 )
 missing=()
 for p in "${packages[@]}"; do
