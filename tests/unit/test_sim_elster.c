@@ -522,6 +522,42 @@ static void test_registers_and_profile(void **state)
     teardown(NULL);
 }
 
+static void test_every_identity(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a1700-16tou", "a1700-32tou", "a1700-32tou-5cdr",
+                                        "a1140", "a1120"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        start(names[k], NULL);
+        now_ms = at("2024-03-10T12:00:00");
+        session();
+        for (size_t i = 0; i < model.n_identities; i++) {
+            const struct pmu_elster_identity *id = &model.identities[i];
+            if (id->encoding == PMU_ELSTER_ENC_LP_STREAM || id->id == 551)
+                continue; /* read through the selection: test_registers_and_profile */
+            if (!id->readable) {
+                assert_int_equal(read_error(id->id, 1, 64), PMU_ELSTER_ERR_COMMAND);
+                continue;
+            }
+            static uint8_t item[16384];
+            read_item(id->id, item, sizeof item); /* every packet, all sets, full length */
+            unsigned past = pmu_elster_packets(id->length) * id->sets + 1;
+            assert_int_equal(read_error(id->id, past, 64), PMU_ELSTER_ERR_PACKET);
+            if (id->encoding == PMU_ELSTER_ENC_BILLING_SET) {
+                struct pmu_elster_billing b;
+                assert_int_equal(pmu_elster_billing_decode(item, id->length, model.tou_registers,
+                                                           model.cdr_count == 5, &b, NULL),
+                                 PMU_OK);
+                assert_true(b.billing_count > 0);
+            }
+        }
+        /* The A1120 has no load profile: 550 is ERR2. */
+        if (pmu_elster_model_identity(&model, 550) == NULL)
+            assert_int_equal(read_error(550, 1, 64), PMU_ELSTER_ERR_IDENTITY);
+        teardown(NULL);
+    }
+}
+
 static void test_billing(void **state)
 {
     (void)state;
@@ -735,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_errors_and_timeout),
         cmocka_unit_test(test_registers_and_profile),
+        cmocka_unit_test(test_every_identity),
         cmocka_unit_test(test_billing),
         cmocka_unit_test(test_writes_read_back),
         cmocka_unit_test(test_profile_faults),
