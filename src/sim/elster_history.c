@@ -296,7 +296,8 @@ static int64_t next_month(int64_t t)
 static void month_ends(struct gen *g, int64_t from, int64_t to)
 {
     for (int64_t t = next_month(from); t <= to; t = next_month(t))
-        close_billing(g, t, PMU_ELSTER_TRIGGER_BILLING_DATE);
+        if (t > g->h->period_start)
+            close_billing(g, t, PMU_ELSTER_TRIGGER_BILLING_DATE);
 }
 
 /* Records every interval that ends by meter time `to`. */
@@ -312,7 +313,8 @@ static void advance(struct gen *g, int64_t to)
         record(g, g->pos, end, 0);
         int64_t before = g->pos;
         g->pos = end;
-        if (end % EL_DAY == 0 && next_month(before) == end)
+        /* A month end passed again after a clock set back is not a new one. */
+        if (end % EL_DAY == 0 && next_month(before) == end && end > g->h->period_start)
             close_billing(g, end, PMU_ELSTER_TRIGGER_BILLING_DATE);
     }
 }

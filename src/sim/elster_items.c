@@ -362,9 +362,10 @@ int el_item_write(struct pmu_sim_meter *m, int64_t now, const struct pmu_elster_
     if (st != PMU_OK)
         return PMU_ELSTER_ERR_COMMS;
     if (id->id != 605) { /* the programming counter counts configuration writes */
+        const struct el_history *h = el_history_now(m, now, &st);
         e->writes++;
         memmove(e->write_times + 1, e->write_times, 2 * sizeof e->write_times[0]);
-        e->write_times[0] = now;
+        e->write_times[0] = h != NULL ? h->meter_now : now; /* on the meter's clock */
     }
     return 0;
 }

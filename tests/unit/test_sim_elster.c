@@ -608,6 +608,12 @@ static void test_writes_read_back(void **state)
     start("a1700-16tou", NULL);
     now_ms = at("2024-03-10T12:10:00");
     session();
+    uint8_t r[80];
+    read_item(507, r, sizeof r);
+    uint64_t import1 = energy(r);
+    static uint8_t lp[1 << 15];
+    struct lp_sum before;
+    decode_profile(lp, read_profile(0, lp, sizeof lp), &before);
     uint8_t b[128];
     static const uint8_t vt[7] = {0x00, 0x00, 0x10, 0x01, 0x00, 0x10, 0x01};
     static const uint8_t ct[6] = {0x00, 0x20, 0x00, 0x00, 0x00, 0x05};
@@ -673,7 +679,6 @@ static void test_writes_read_back(void **state)
     assert_int_equal(pmu_elster_counter_decode(b, 14, &cnt, NULL), PMU_OK);
     assert_int_equal(cnt.count, 12);
     /* The profile shows E8 twice, the time change, and 15-minute intervals after. */
-    static uint8_t lp[1 << 15];
     size_t len = read_profile(0, lp, sizeof lp);
     struct lp_sum s;
     decode_profile(lp, len, &s);
@@ -681,8 +686,12 @@ static void test_writes_read_back(void **state)
     assert_int_equal(s.markers[PMU_ELSTER_LP_TIME_CHANGE], 1);
     assert_int_equal(s.period_min, 15);
     assert_true(s.status_or & PMU_ELSTER_LP_TIME_SYNC);
-    /* Registers still equal base + profile: today's import in the profile equals the
-     * register's advance since midnight (from the billing-free history). */
+    assert_int_equal(s.first_day, before.first_day);
+    /* The register's advance since the first session is the profile's, through the
+     * clock change and the new channels and period. */
+    read_item(507, r, sizeof r);
+    assert_true(energy(r) - import1 == s.import - before.import);
+    assert_true(cnt.times[0] == now_ms / 1000 - 2 * 3600 + 3600); /* meter clock of the 861 write */
     teardown(NULL);
 }
 
