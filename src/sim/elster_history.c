@@ -178,6 +178,7 @@ static void energy(struct gen *g, int64_t a, int64_t b, uint64_t v[EL_CHANNELS])
     v[0] = wh[PMU_SIM_IMPORT] * 1000;
     v[1] = wh[PMU_SIM_EXPORT] * 1000;
     v[2] = wh[PMU_SIM_REACTIVE] * 1000;
+    v[5] = wh[PMU_SIM_EXPORT] * g->m->load.reactive_pct / 100 * 1000; /* exporting, leading */
     v[6] = v[0] + v[1];
 }
 

@@ -234,6 +234,7 @@ static size_t read_profile(unsigned days, uint8_t *stream, size_t cap)
 
 struct lp_sum {
     uint64_t import;                  /* channel 0 over every interval */
+    uint64_t ch[PMU_ELSTER_MAX_CHANNELS]; /* every channel */
     unsigned intervals, markers[256];
     unsigned status_or;
     int64_t first_day;                /* time of the first E4 */
@@ -263,9 +264,11 @@ static void decode_profile(const uint8_t *stream, size_t len, struct lp_sum *s)
             } else {
                 s->intervals++;
                 s->status_or |= item.status;
-                for (size_t c = 0; c < item.n_channels; c++)
+                for (size_t c = 0; c < item.n_channels; c++) {
+                    s->ch[item.channel[c]] += item.raw[c];
                     if (item.channel[c] == 0)
                         s->import += item.raw[c];
+                }
             }
             continue;
         }
@@ -277,9 +280,11 @@ static void decode_profile(const uint8_t *stream, size_t len, struct lp_sum *s)
     while ((st = pmu_elster_lp_finish(&d, &item, NULL)) == PMU_OK)
         if (item.kind == PMU_ELSTER_LP_INTERVAL) {
             s->intervals++;
-            for (size_t c = 0; c < item.n_channels; c++)
+            for (size_t c = 0; c < item.n_channels; c++) {
+                s->ch[item.channel[c]] += item.raw[c];
                 if (item.channel[c] == 0)
                     s->import += item.raw[c];
+            }
         }
     assert_int_equal(st, PMU_DONE);
 }
@@ -702,8 +707,9 @@ static void test_profile_faults(void **state)
     int64_t t1 = at("2024-03-10T12:10:00");
     now_ms = t1;
     session();
-    uint8_t r[80];
+    uint8_t r[80], r1[80];
     read_item(507, r, sizeof r);
+    memcpy(r1, r, sizeof r1);
     uint64_t import1 = energy(r);
     static uint8_t lp1[1 << 15], lp2[1 << 15];
     size_t n1 = read_profile(6, lp1, sizeof lp1);
@@ -723,8 +729,15 @@ static void test_profile_faults(void **state)
     assert_true(s2.markers[PMU_ELSTER_LP_TIME_CHANGE] > 0);
     assert_true(s2.status_or & PMU_ELSTER_LP_TRANSIENT_RESET);
     assert_true(s2.status_or & PMU_ELSTER_LP_TIME_SYNC);
-    /* ... and still: register advance = profile sum. */
+    /* ... and still: register advance = profile sum, on every channel the profile
+     * carries (import, export, Q1, Q4). */
     assert_true(energy(r) - import1 == s2.import - s1.import);
+    static const unsigned carried[] = {0, 1, 2, 5};
+    for (size_t k = 0; k < 4; k++) {
+        unsigned c = carried[k];
+        assert_true(energy(r + 8 * c) - energy(r1 + 8 * c) == s2.ch[c] - s1.ch[c]);
+    }
+    assert_true(s2.ch[5] > 0 || s2.ch[1] == 0); /* Q4 follows export */
     /* The events and the power-down counter count the outages. */
     uint8_t ev[66 * 12];
     read_item(544, ev, sizeof ev);
