@@ -678,6 +678,17 @@ static void test_writes_read_back(void **state)
     struct pmu_timestamp back;
     assert_int_equal(pmu_elster_datetime_decode(b, &back, NULL), PMU_OK);
     assert_int_equal(pmu_timestamp_to_seconds(&back), now_ms / 1000 + 3600);
+    /* Instantaneous values: 605 asks, reads back ready, 606 answers. */
+    uint8_t req = (uint8_t)pmu_elster_instant_request(0, PMU_ELSTER_Q_VOLTAGE);
+    write_item(605, 1, &req, 1, 0);
+    assert_int_equal(read_packet(605, 1, 1, b, &n, &code), PMU_OK);
+    assert_true(pmu_elster_instant_ready(b[0]));
+    assert_int_equal(read_packet(606, 1, 7, b, &n, &code), PMU_OK);
+    struct pmu_elster_instant inst;
+    assert_int_equal(pmu_elster_instant_decode(b, &inst, NULL), PMU_OK);
+    assert_true(inst.available);
+    double volts = atof(inst.value);
+    assert_true(volts >= 227.0 && volts <= 233.0);
     /* The programming counter counted the writes; the status says "comms write". */
     assert_int_equal(read_packet(680, 1, 14, b, &n, &code), PMU_OK);
     struct pmu_elster_counter cnt;
