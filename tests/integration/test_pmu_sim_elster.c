@@ -224,6 +224,52 @@ static void test_session_pty(void **state)
     close(fd);
 }
 
+/* A fleet file's Elster meters on TCP (fixed rate: no baud switch): model= and the
+ * password levels from the fleet line. */
+static void test_fleet_tcp(void **state)
+{
+    (void)state;
+    char fleet[] = "/tmp/pmu-sim-elster-XXXXXX";
+    int ffd = mkstemp(fleet);
+    assert_true(ffd >= 0);
+    static const char text[] = "2 tcp model=a1140 password2=READONLY faults=clock_change=1\n";
+    assert_int_equal(write(ffd, text, strlen(text)), (ssize_t)strlen(text));
+    close(ffd);
+    struct simproc sp;
+    char *args[] = {(char *)sim_path, "--fleet", fleet, "--time", "2024-03-10T12:00:00", NULL};
+    assert_int_equal(simproc_start(&sp, args, 20), 0);
+    unlink(fleet);
+    assert_int_equal(sp.n_meters, 2);
+    const char *at = strstr(sp.meters[1].path, "tcp:127.0.0.1:");
+    assert_non_null(at);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(at + 14))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    uint8_t b[128], seed[8];
+    put(fd, "/?00000002!\r\n", 13);
+    size_t n = get(fd, b, sizeof b);
+    assert_int_equal(n, 23);
+    assert_memory_equal(b, "/GEC5140100010400@000\r\n", 23);
+    put(fd, "\x06" "056\r\n", 6);
+    n = get(fd, b, sizeof b);
+    assert_int_equal(n, 24);
+    assert_int_equal(pmu_elster_seed_parse(b + 4, 18, seed, NULL), PMU_OK);
+    log_in(fd, seed, "READONLY", 0x06);
+    int code;
+    assert_int_equal(r1(fd, 507, 1, 64, b, &n, &code), PMU_OK);
+    assert_int_equal(n, 64);
+    uint8_t msg[64];
+    static const uint8_t ct[6] = {0x00, 0x20, 0x00, 0x00, 0x00, 0x05};
+    long len = pmu_elster_build_write(616, 1, ct, 6, msg, sizeof msg);
+    put(fd, msg, (size_t)len);
+    n = get(fd, b, sizeof b);
+    assert_memory_equal(b, "\x02(ERR5)\x03", 8); /* level 2 reads only */
+    b0(fd);
+    close(fd);
+    simproc_stop(&sp);
+}
+
 /* Runs pmu-sim with args and returns its exit status (it must end by itself). */
 static int run_sim(const char *a1, const char *a2, const char *a3, const char *a4)
 {
@@ -260,6 +306,7 @@ int main(int argc, char **argv)
     sim_path = argv[1];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_pty),
+        cmocka_unit_test(test_fleet_tcp),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, start_sim, stop_sim);
