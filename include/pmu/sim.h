@@ -9,7 +9,7 @@
  *   meter        the IEC 62056-21 protocol state machine: "bytes arrived at t" and
  *                "timer at t" in, bytes to send (with their delay and rate) out
  *   model        what a meter says: the generic meter's readout, R1 and R5 answers;
- *                Elster models (cfg->elster, a loaded models/*.json): P0/P2, R1/W1 of
+ *                Elster models (cfg->elster, a loaded model file): P0/P2, R1/W1 of
  *                data identities, a history of registers, billing sets and load profile
  *
  * Nothing here reads the clock, opens a file or keeps global state: the program owns
