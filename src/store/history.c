@@ -172,7 +172,7 @@ enum pmu_status pmu_store_channel_set(struct pmu_store *s, const char *serial, c
                                    pmu_arg_text(code)};
     status = s->ops->query(s, sql, args, 4, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "meter '%s' has no channel '%s'", serial, code);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "meter '%s' has no channel '%s'", serial, code);
     return status;
 }
 
@@ -265,7 +265,7 @@ static enum pmu_status meter_intervals(struct pmu_store *s, const struct pmu_int
             status = release(c, c->held_conflict);
     }
     if (status == PMU_OK && !known)
-        status = pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "meter '%s' has no channel '%s'", serial, q->channel);
+        status = pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "meter '%s' has no channel '%s'", serial, q->channel);
     if (status == PMU_E_NOMEM)
         pmu_error_set(err, status, PMU_NO_OFFSET, "out of memory");
     free(c->channels.items);

@@ -53,7 +53,7 @@ enum pmu_status pmu_store_finish_run(struct pmu_store *s, int64_t run_id, const 
     int64_t changed = 0;
     enum pmu_status status = s->ops->query(s, sql, args, 4, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no job run %lld", (long long)run_id);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no job run %lld", (long long)run_id);
     return status;
 }
 
@@ -213,7 +213,7 @@ enum pmu_status pmu_store_save_readout(struct pmu_store *s, int64_t run_id, cons
         (status = pmu_store_query_int(s, run_sql, &a, 1, &id, &found, err)) != PMU_OK)
         goto fail;
     if (!found) {
-        status = pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no job run %lld: start one with pmu_store_begin_run",
+        status = pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no job run %lld: start one with pmu_store_begin_run",
                                (long long)run_id);
         goto fail;
     }

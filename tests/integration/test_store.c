@@ -211,7 +211,7 @@ static void test_sites(void **state)
     (void)state;
     struct pmu_site_record site = {"Depot", "NCDE001234", "1 Main St", "gate code 42", 0};
     OK(pmu_store_site_add(st, &site, &err));
-    assert_int_equal(pmu_store_site_add(st, &site, &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_site_add(st, &site, &err), PMU_E_EXISTS);
     assert_string_equal(err.message, "site 'Depot' already exists");
     struct pmu_site_record bad = {"Bad", "nmi-1", "", "", 0};
     assert_int_equal(pmu_store_site_add(st, &bad, &err), PMU_E_INVALID);
@@ -233,8 +233,8 @@ static void test_sites(void **state)
     OK(pmu_store_site_update(st, "Depot", &renamed, &err));
     OK(pmu_store_meter_get(st, "M1", &m, &err));
     assert_string_equal(m.site, "North Depot");
-    assert_int_equal(pmu_store_site_get(st, "Depot", &got, &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_site_update(st, "Nowhere", &renamed, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_site_get(st, "Depot", &got, &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_site_update(st, "Nowhere", &renamed, &err), PMU_E_NOT_FOUND);
 
     struct pmu_site_record other = {"Substation 7", "", "", "", 0};
     OK(pmu_store_site_add(st, &other, &err));
@@ -246,7 +246,7 @@ static void test_sites(void **state)
     assert_string_equal(list[1].name, "Substation 7");
     free(list);
     OK(pmu_store_site_remove(st, "Substation 7", &err));
-    assert_int_equal(pmu_store_site_remove(st, "Substation 7", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_site_remove(st, "Substation 7", &err), PMU_E_NOT_FOUND);
 }
 
 static void test_meters(void **state)
@@ -258,7 +258,7 @@ static void test_meters(void **state)
     snprintf(m.password_ref, sizeof m.password_ref, "vault:meters/E123456");
     snprintf(m.notes, sizeof m.notes, "north wall, cabinet 3");
     OK(pmu_store_meter_add(st, &m, &err));  /* creates site Depot */
-    assert_int_equal(pmu_store_meter_add(st, &m, &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_meter_add(st, &m, &err), PMU_E_EXISTS);
     assert_string_equal(err.message, "meter 'E123456' already exists");
 
     struct pmu_meter_record bad = meter("X1", "", "bogus:path");
@@ -283,17 +283,17 @@ static void test_meters(void **state)
     assert_string_equal(got.site, "Depot");
     assert_string_equal(got.password_ref, "vault:meters/E123456");
     assert_int_equal(strlen(got.created), 20);
-    assert_int_equal(pmu_store_meter_get(st, "nope", &got, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_get(st, "nope", &got, &err), PMU_E_NOT_FOUND);
     assert_string_equal(err.message, "no meter with serial 'nope'");
 
     /* edit: rename and move to no site */
     got.site[0] = '\0';
     snprintf(got.serial, sizeof got.serial, "E123457");
     OK(pmu_store_meter_update(st, "E123456", &got, &err));
-    assert_int_equal(pmu_store_meter_get(st, "E123456", &got, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_get(st, "E123456", &got, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_meter_get(st, "E123457", &got, &err));
     assert_string_equal(got.site, "");
-    assert_int_equal(pmu_store_meter_update(st, "nope", &got, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_update(st, "nope", &got, &err), PMU_E_NOT_FOUND);
 
     struct pmu_meter_record m2 = meter("A2", "Depot", "serial:/dev/ttyUSB1");
     OK(pmu_store_meter_add(st, &m2, &err));
@@ -310,7 +310,7 @@ static void test_meters(void **state)
     assert_string_equal(list[0].serial, "A2");
     free(list);
     f.site = "Nowhere";
-    assert_int_equal(pmu_store_meter_list(st, &f, &list, &n, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_list(st, &f, &list, &n, &err), PMU_E_NOT_FOUND);
 
     /* a meter with history is removed only with it */
     save("A2", "1.8.0(1.0*kWh)\r\n!\r\n", NULL);
@@ -318,7 +318,7 @@ static void test_meters(void **state)
     OK(pmu_store_meter_get(st, "A2", &got, &err));
     OK(pmu_store_meter_remove(st, "A2", true, &err));
     OK(pmu_store_meter_remove(st, "E123457", false, &err));
-    assert_int_equal(pmu_store_meter_remove(st, "E123457", false, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_remove(st, "E123457", false, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_meter_list(st, NULL, &list, &n, &err));
     assert_int_equal(n, 0);
     free(list);
@@ -333,14 +333,14 @@ static void test_groups(void **state)
     OK(pmu_store_meter_add(st, &c, &err));
     OK(pmu_store_group_add(st, "nightly", "read every night", &err));
     OK(pmu_store_group_add(st, "feeders", NULL, &err));
-    assert_int_equal(pmu_store_group_add(st, "nightly", "", &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_group_add(st, "nightly", "", &err), PMU_E_EXISTS);
     OK(pmu_store_group_add_member(st, "nightly", "A", &err));
     OK(pmu_store_group_add_member(st, "nightly", "C", &err));
     OK(pmu_store_group_add_member(st, "feeders", "C", &err));
-    assert_int_equal(pmu_store_group_add_member(st, "nightly", "A", &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_group_add_member(st, "nightly", "A", &err), PMU_E_EXISTS);
     assert_string_equal(err.message, "meter 'A' is already in group 'nightly'");
-    assert_int_equal(pmu_store_group_add_member(st, "nightly", "Z", &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_group_add_member(st, "daily", "A", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_group_add_member(st, "nightly", "Z", &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_group_add_member(st, "daily", "A", &err), PMU_E_NOT_FOUND);
 
     struct pmu_group_record *groups;
     size_t n;
@@ -362,7 +362,7 @@ static void test_groups(void **state)
     free(list);
 
     OK(pmu_store_group_remove_member(st, "nightly", "A", &err));
-    assert_int_equal(pmu_store_group_remove_member(st, "nightly", "A", &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_group_remove_member(st, "nightly", "A", &err), PMU_E_NOT_FOUND);
     struct pmu_group_record g;
     OK(pmu_store_group_get(st, "nightly", &g, &err));
     assert_int_equal(g.n_members, 1);
@@ -371,8 +371,8 @@ static void test_groups(void **state)
     OK(pmu_store_group_get(st, "nightly", &g, &err));
     assert_int_equal(g.n_members, 0);
     OK(pmu_store_group_remove(st, "nightly", &err));
-    assert_int_equal(pmu_store_group_get(st, "nightly", &g, &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_group_remove(st, "nightly", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_group_get(st, "nightly", &g, &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_group_remove(st, "nightly", &err), PMU_E_NOT_FOUND);
     OK(pmu_store_meter_get(st, "A", &a, &err));
 }
 
@@ -423,7 +423,7 @@ static void test_exact_decimals(void **state)
     memset(&c, 0, sizeof c);
     OK(pmu_store_readings(st, "M1", NULL, 2, collect_reading, &c, &err));
     assert_int_equal(c.n, 2);
-    assert_int_equal(pmu_store_readings(st, "nope", NULL, 0, collect_reading, &c, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_readings(st, "nope", NULL, 0, collect_reading, &c, &err), PMU_E_NOT_FOUND);
 }
 
 /* Two 30-minute channels; the first row ends at 2024-01-01 00:30. */
@@ -475,7 +475,7 @@ static void test_profiles_and_conflicts(void **state)
     assert_int_equal(r.n, 2);
     assert_string_equal(r.text[0], "2.5 2024-01-01T01:00:00 0.000");
     q.channel = "9.9";
-    assert_int_equal(pmu_store_intervals(st, &q, collect_interval, &r, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_intervals(st, &q, collect_interval, &r, &err), PMU_E_NOT_FOUND);
 
     /* channels, with direction from the OBIS quantity */
     struct pmu_channel_record *ch;
@@ -493,7 +493,7 @@ static void test_profiles_and_conflicts(void **state)
     OK(pmu_store_channel_set(st, "M1", "2.5", "0.5", NULL, &err));
     assert_int_equal(pmu_store_channel_set(st, "M1", "2.5", "-1", NULL, &err), PMU_E_INVALID);
     assert_int_equal(pmu_store_channel_set(st, "M1", "2.5", NULL, "sideways", &err), PMU_E_INVALID);
-    assert_int_equal(pmu_store_channel_set(st, "M1", "7.5", "2", NULL, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_channel_set(st, "M1", "7.5", "2", NULL, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_channels(st, "M1", &ch, &n, &err));
     assert_string_equal(ch[1].pulse_multiplier, "0.5");
     assert_string_equal(ch[1].direction, "export");
@@ -528,8 +528,8 @@ static void test_runs_and_events(void **state)
     struct pmu_readout r;
     readout_from(&r, "P.98(0240102030400)(00)(1)(3)(x)()(y)()(z)()\r\n(0040)(1)(2)\r\n(0080)(3)(4)\r\n");
     struct pmu_save_stats stats;
-    assert_int_equal(pmu_store_save_readout(st, 999999, "M1", &r, 0, &stats, &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_save_readout(st, run1, "nope", &r, 0, &stats, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_save_readout(st, 999999, "M1", &r, 0, &stats, &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_save_readout(st, run1, "nope", &r, 0, &stats, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_save_readout(st, run1, "M1", &r, 0, &stats, &err));
     pmu_readout_free(&r);
     assert_int_equal(stats.events, 2);
@@ -538,7 +538,7 @@ static void test_runs_and_events(void **state)
     assert_int_equal(n, 2);
     OK(pmu_store_finish_run(st, run1, "partial", "1 meter did not answer", &err));
     assert_int_equal(pmu_store_finish_run(st, run1, "fine", "", &err), PMU_E_INVALID);
-    assert_int_equal(pmu_store_finish_run(st, 999999, "ok", "", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_finish_run(st, 999999, "ok", "", &err), PMU_E_NOT_FOUND);
 }
 
 /* ---- the meter list as CSV ------------------------------------------------------------ */
@@ -585,7 +585,7 @@ static void test_import_errors(void **state)
     assert_int_equal(count, 0);  /* nothing imported */
     free(list);
     struct pmu_site_record site;
-    assert_int_equal(pmu_store_site_get(st, "Depot", &site, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_site_get(st, "Depot", &site, &err), PMU_E_NOT_FOUND);
 
     static const char header[] = "serial,colour\nM1,red\n";
     memset(&p, 0, sizeof p);
@@ -641,7 +641,7 @@ static void test_meter_csv_round_trip(void **state)
     assert_string_equal(first, second);
     /* importing over existing meters needs update */
     assert_int_equal(pmu_store_meters_import_csv(st, first, strlen(first), false, report, &p, &n, &err),
-                     PMU_E_INVALID);
+                     PMU_E_EXISTS);
     OK(pmu_store_meters_import_csv(st, first, strlen(first), true, report, &p, &n, &err));
     free(first);
     free(second);
