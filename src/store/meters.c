@@ -251,7 +251,7 @@ enum pmu_status pmu_store_meter_remove(struct pmu_store *s, const char *serial, 
         "SELECT (SELECT COUNT(*) FROM register_readings WHERE meter_id = $1) + "
         "(SELECT COUNT(*) FROM channels WHERE meter_id = $1) + (SELECT COUNT(*) FROM events WHERE meter_id = $1)";
     static const char *const purge_sql[] = {
-        "DELETE FROM profile_intervals WHERE channel_id IN (SELECT id FROM channels WHERE meter_id = $1)",
+        "DELETE FROM profile_days WHERE channel_id IN (SELECT id FROM channels WHERE meter_id = $1)",
         "DELETE FROM channels WHERE meter_id = $1",
         "DELETE FROM register_readings WHERE meter_id = $1",
         "DELETE FROM events WHERE meter_id = $1",

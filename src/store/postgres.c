@@ -4,10 +4,10 @@
  * ?host=/run/postgresql for a unix socket).
  *
  * Statements are prepared once per connection (named pmu_1, pmu_2, ...) and sent
- * with text parameters: the server infers the types from the SQL. Profile intervals
- * go in bulk with COPY into a session-private staging table and one
- * INSERT ... SELECT ... ON CONFLICT DO NOTHING, so a meter-year is a handful of
- * round trips instead of one per value. */
+ * with text parameters: the server infers the types from the SQL. Day rows of
+ * profile intervals go in bulk with COPY into a session-private staging table and one
+ * INSERT ... SELECT ... ON CONFLICT DO UPDATE, so a meter-year is a handful of round
+ * trips instead of one per day. Results come as text; bytea in its hex form. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +28,15 @@ struct pg_db {
     unsigned next_name;
     char *copy;                    /* COPY data not yet sent */
     size_t copy_len, copy_cap;
+    bool copying;                  /* a COPY of day rows is open */
+    uint8_t *bytes;                /* the last bytea column read, decoded */
+    size_t bytes_cap;
 };
 
 struct pmu_store_row {
     PGresult *res;
     int row;
+    struct pg_db *d;
 };
 
 static struct pg_db *dbof(struct pmu_store *s)
@@ -100,6 +104,7 @@ static void pg_close(struct pmu_store *s)
     if (d->conn != NULL)
         PQfinish(d->conn);
     free(d->copy);
+    free(d->bytes);
     free(d);
     s->db = NULL;
 }
@@ -168,7 +173,7 @@ static enum pmu_status pg_query(struct pmu_store *s, const char *sql, const stru
     PGresult *res = PQexecPrepared(d->conn, name, (int)n_args, values, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK) {
-        struct pmu_store_row row = {res, 0};
+        struct pmu_store_row row = {res, 0, d};
         int n = PQntuples(res);
         for (row.row = 0; row.row < n && fn != NULL; row.row++)
             if ((status = fn(user, s, &row)) != PMU_OK)
@@ -203,6 +208,42 @@ static int64_t pg_col_int(const struct pmu_store_row *row, int i)
     return strtoll(PQgetvalue(row->res, row->row, i), NULL, 10);
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A bytea in text results is "\x" and two hex digits a byte (bytea_output = hex, the
+ * default since PostgreSQL 9.0). NULL (and *len 0) for SQL NULL, another form, or
+ * out of memory: the caller then finds the bytes damaged. */
+static const uint8_t *pg_col_blob(const struct pmu_store_row *row, int i, size_t *len)
+{
+    struct pg_db *d = row->d;
+    *len = 0;
+    if (PQgetisnull(row->res, row->row, i))
+        return NULL;
+    const char *t = PQgetvalue(row->res, row->row, i);
+    size_t n = (size_t)PQgetlength(row->res, row->row, i);
+    if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
+        return NULL;
+    size_t out = (n - 2) / 2;
+    if (out + 1 > d->bytes_cap) {
+        uint8_t *p = realloc(d->bytes, out + 1);
+        if (p == NULL)
+            return NULL;
+        d->bytes = p;
+        d->bytes_cap = out + 1;
+    }
+    for (size_t k = 0; k < out; k++) {
+        int hi = hex_digit(t[2 + 2 * k]), lo = hex_digit(t[3 + 2 * k]);
+        if (hi < 0 || lo < 0)
+            return NULL;
+        d->bytes[k] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = out;
+    return d->bytes;
+}
+
 /* Migrations take a transaction-scoped advisory lock, so two workers opening a new
  * database at once do not both create the schema: the second waits, then finds it
  * done. The key is arbitrary but fixed ("pmu" in ASCII). */
@@ -234,12 +275,19 @@ static enum pmu_status copy_flush(struct pg_db *d, struct pmu_error *err)
     return PMU_OK;
 }
 
-static enum pmu_status pg_intervals_begin(struct pmu_store *s, struct pmu_error *err)
+static enum pmu_status pg_days_begin(struct pmu_store *s, struct pmu_error *err)
+{
+    (void)err;
+    dbof(s)->copying = false;      /* opened by the first put: often nothing changes */
+    return PMU_OK;
+}
+
+static enum pmu_status copy_open(struct pmu_store *s, struct pmu_error *err)
 {
     struct pg_db *d = dbof(s);
     enum pmu_status status =
-        pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS pmu_staging (channel_id BIGINT, interval_end BIGINT, "
-                   "value TEXT, status BIGINT, job_run_id BIGINT)", err);
+        pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS pmu_day_staging (channel_id BIGINT, day BIGINT, "
+                   "n_values BIGINT, conflicts BIGINT, data BYTEA)", err);
     if (status != PMU_OK)
         return status;
     if (d->copy == NULL) {
@@ -249,44 +297,53 @@ static enum pmu_status pg_intervals_begin(struct pmu_store *s, struct pmu_error 
         d->copy_cap = COPY_CHUNK + 4096;
     }
     d->copy_len = 0;
-    PGresult *res = PQexec(d->conn, "COPY pmu_staging FROM STDIN");
+    PGresult *res = PQexec(d->conn, "COPY pmu_day_staging FROM STDIN");
     if (PQresultStatus(res) != PGRES_COPY_IN)
         status = fail_res(d, res, "starting COPY", err);
     PQclear(res);
+    d->copying = status == PMU_OK;
     return status;
 }
 
-/* One line of COPY text format: tab-separated, with \ \t \n \r escaped in the value. */
-static enum pmu_status pg_interval_put(struct pmu_store *s, const struct pmu_interval_put *r, struct pmu_error *err)
+/* One line of COPY text format: tab-separated; the bytes as bytea hex, its
+ * backslash doubled for COPY. */
+static enum pmu_status pg_day_put(struct pmu_store *s, const struct pmu_day_put *r, struct pmu_error *err)
 {
+    static const char hex[] = "0123456789abcdef";
     struct pg_db *d = dbof(s);
-    if (r->value_len > 1024)
-        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "interval value of %zu bytes", r->value_len);
-    if (d->copy_len + 80 + 2 * r->value_len > d->copy_cap) {
-        enum pmu_status status = copy_flush(d, err);
-        if (status != PMU_OK)
-            return status;
+    enum pmu_status status;
+    if (!d->copying && (status = copy_open(s, err)) != PMU_OK)
+        return status;
+    size_t need = 100 + 2 * r->len;
+    if (d->copy_len + need > d->copy_cap && (status = copy_flush(d, err)) != PMU_OK)
+        return status;
+    if (need > d->copy_cap) {
+        char *p = realloc(d->copy, need);
+        if (p == NULL)
+            return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+        d->copy = p;
+        d->copy_cap = need;
     }
     char *p = d->copy + d->copy_len;
-    p += sprintf(p, "%lld\t%lld\t", (long long)r->channel_id, (long long)r->end);
-    for (size_t i = 0; i < r->value_len; i++) {
-        char c = r->value[i];
-        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
-            *p++ = '\\';
-            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
-        }
-        *p++ = c;
+    p += sprintf(p, "%lld\t%lld\t%lld\t%lld\t\\\\x", (long long)r->channel_id, (long long)r->day,
+                 (long long)r->n_values, (long long)r->conflicts);
+    for (size_t i = 0; i < r->len; i++) {
+        *p++ = hex[r->data[i] >> 4];
+        *p++ = hex[r->data[i] & 15];
     }
-    p += sprintf(p, "\t%lld\t%lld\n", (long long)r->status, (long long)r->run_id);
+    *p++ = '\n';
     d->copy_len = (size_t)(p - d->copy);
     if (d->copy_len >= COPY_CHUNK)
         return copy_flush(d, err);
     return PMU_OK;
 }
 
-static enum pmu_status pg_intervals_end(struct pmu_store *s, int64_t *inserted, struct pmu_error *err)
+static enum pmu_status pg_days_end(struct pmu_store *s, struct pmu_error *err)
 {
     struct pg_db *d = dbof(s);
+    if (!d->copying)
+        return PMU_OK;
+    d->copying = false;
     enum pmu_status status = copy_flush(d, err);
     if (PQputCopyEnd(d->conn, status == PMU_OK ? NULL : "openpmu gave up") != 1 && status == PMU_OK)
         status = fail_res(d, NULL, "ending COPY", err);
@@ -298,13 +355,12 @@ static enum pmu_status pg_intervals_end(struct pmu_store *s, int64_t *inserted, 
     }
     if (status != PMU_OK)
         return status;
-    static const char move[] =
-        "INSERT INTO profile_intervals (channel_id, interval_end, value, status, job_run_id) "
-        "SELECT channel_id, interval_end, value, status, job_run_id FROM pmu_staging ON CONFLICT DO NOTHING";
-    status = pg_query(s, move, NULL, 0, NULL, NULL, inserted, err);
-    if (status == PMU_OK)
-        status = pg_exec(s, "TRUNCATE pmu_staging", err);
-    return status;
+    return pg_exec(s,
+                   "INSERT INTO profile_days (channel_id, day, n_values, conflicts, data) "
+                   "SELECT channel_id, day, n_values, conflicts, data FROM pmu_day_staging "
+                   "ON CONFLICT (channel_id, day) DO UPDATE SET n_values = excluded.n_values, "
+                   "conflicts = excluded.conflicts, data = excluded.data; TRUNCATE pmu_day_staging",
+                   err);
 }
 
 static enum pmu_status found_row(void *user, struct pmu_store *s, const struct pmu_store_row *row)
@@ -332,11 +388,12 @@ const struct pmu_store_ops pmu_store_postgres_ops = {
     .query = pg_query,
     .col_text = pg_col_text,
     .col_int = pg_col_int,
+    .col_blob = pg_col_blob,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
-    .intervals_begin = pg_intervals_begin,
-    .interval_put = pg_interval_put,
-    .intervals_end = pg_intervals_end,
+    .days_begin = pg_days_begin,
+    .day_put = pg_day_put,
+    .days_end = pg_days_end,
     .has_table = pg_has_table,
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "days.h"
 #include "internal.h"
 #include "pmu/obis.h"
 
@@ -164,27 +165,41 @@ static enum pmu_status save_profile(struct pmu_store *s, struct saving *v, const
         if (status != PMU_OK)
             return status;
     }
-    enum pmu_status status = s->ops->intervals_begin(s, err);
-    if (status != PMU_OK)
-        return status;
-    struct pmu_interval_put put = {0, 0, NULL, 0, (int64_t)p->status, v->run_id};
-    for (size_t i = 0; i < p->n_rows && status == PMU_OK; i++) {
-        const struct pmu_profile_row *row = &p->rows[i];
-        put.end = pmu_timestamp_to_seconds(&row->time);
-        size_t n = row->n_values < p->n_channels ? row->n_values : p->n_channels;
-        for (size_t c = 0; c < n && status == PMU_OK; c++) {
-            put.channel_id = ids[c];
-            put.value = row->values[c].text;
-            put.value_len = strlen(put.value);
-            status = s->ops->interval_put(s, &put, err);
-            v->stats.intervals++;
-        }
+    /* One list of entries per distinct channel (a profile naming a channel twice
+     * gives both columns to the one channel, as two reads of it would). */
+    struct pmu_channel_entries groups[64];
+    size_t group_of[64], n_groups = 0, width[64] = {0};
+    for (size_t c = 0; c < p->n_channels; c++) {
+        size_t g = 0;
+        while (g < n_groups && groups[g].channel_id != ids[c])
+            g++;
+        if (g == n_groups)
+            groups[n_groups++] = (struct pmu_channel_entries){ids[c], NULL, 0};
+        group_of[c] = g;
+        width[g]++;
     }
-    int64_t inserted = 0;
-    enum pmu_status end = s->ops->intervals_end(s, &inserted, status == PMU_OK ? err : NULL);
-    if (status == PMU_OK)
-        status = end;
-    v->stats.intervals_new += (size_t)inserted;
+    struct pmu_day_entry *all = malloc(p->n_rows * p->n_channels * sizeof *all);
+    if (all == NULL)
+        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+    for (size_t g = 0, used = 0; g < n_groups; g++) {
+        groups[g].entries = all + used;
+        used += p->n_rows * width[g];
+    }
+    for (size_t i = 0; i < p->n_rows; i++) {
+        const struct pmu_profile_row *row = &p->rows[i];
+        int64_t end = pmu_timestamp_to_seconds(&row->time);
+        size_t n = row->n_values < p->n_channels ? row->n_values : p->n_channels;
+        for (size_t c = 0; c < n; c++) {
+            struct pmu_channel_entries *g = &groups[group_of[c]];
+            const char *text = row->values[c].text;
+            g->entries[g->n++] = (struct pmu_day_entry){end, (int64_t)p->status, v->run_id, text, strlen(text)};
+        }
+        v->stats.intervals += n;
+    }
+    size_t n_new = 0;
+    enum pmu_status status = pmu_store_put_intervals(s, groups, n_groups, &n_new, err);
+    free(all);
+    v->stats.intervals_new += n_new;
     return status;
 }
 

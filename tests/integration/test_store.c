@@ -169,7 +169,7 @@ static void test_upgrade_from_v1(void **state)
     OK(pmu_store_open_with(conn, &opt, &st, &err));
     assert_int_equal(pmu_store_schema_version(st), 1);
     bool has;
-    OK(st->ops->has_table(st, "profile_intervals", &has, &err));
+    OK(st->ops->has_table(st, "profile_days", &has, &err));
     assert_false(has);
     struct pmu_meter_record m = meter("OLD-1", "Depot", "serial:/dev/ttyUSB0");
     OK(pmu_store_meter_add(st, &m, &err));
@@ -177,7 +177,7 @@ static void test_upgrade_from_v1(void **state)
 
     open_store();  /* upgrades to the latest */
     assert_int_equal(pmu_store_schema_version(st), PMU_STORE_SCHEMA_VERSION);
-    OK(st->ops->has_table(st, "profile_intervals", &has, &err));
+    OK(st->ops->has_table(st, "profile_days", &has, &err));
     assert_true(has);
     struct pmu_meter_record got;
     OK(pmu_store_meter_get(st, "OLD-1", &got, &err));
