@@ -23,6 +23,7 @@ struct pg_db {
     struct {
         const char *sql;
         char name[16];
+        bool binary;               /* results in binary format: it returns bytea */
     } prepared[STMT_CACHE];
     size_t n_prepared;
     unsigned next_name;
@@ -121,11 +122,29 @@ static enum pmu_status pg_exec(struct pmu_store *s, const char *script, struct p
     return status;
 }
 
-static enum pmu_status prepare(struct pg_db *d, const char *sql, const char **name, struct pmu_error *err)
+#define BYTEA_OID 17
+
+/* A statement that returns bytea (day rows) takes its results in binary format: the
+ * bytes come as they are, not as hex text twice their size to encode and decode. Its
+ * other columns are then binary too (col_int and col_text read both forms). */
+static bool returns_bytea(struct pg_db *d, const char *name)
+{
+    PGresult *res = PQdescribePrepared(d->conn, name);
+    bool binary = false;
+    if (PQresultStatus(res) == PGRES_COMMAND_OK)
+        for (int i = 0; i < PQnfields(res); i++)
+            binary = binary || PQftype(res, i) == BYTEA_OID;
+    PQclear(res);
+    return binary;
+}
+
+static enum pmu_status prepare(struct pg_db *d, const char *sql, const char **name, bool *binary,
+                               struct pmu_error *err)
 {
     for (size_t i = 0; i < d->n_prepared; i++)
         if (d->prepared[i].sql == sql) {
             *name = d->prepared[i].name;
+            *binary = d->prepared[i].binary;
             return PMU_OK;
         }
     if (d->n_prepared == STMT_CACHE)
@@ -140,8 +159,10 @@ static enum pmu_status prepare(struct pg_db *d, const char *sql, const char **na
     if (status != PMU_OK)
         return status;
     d->prepared[k].sql = sql;
+    d->prepared[k].binary = strstr(sql, "SELECT") != NULL && returns_bytea(d, d->prepared[k].name);
     d->n_prepared++;
     *name = d->prepared[k].name;
+    *binary = d->prepared[k].binary;
     return PMU_OK;
 }
 
@@ -153,7 +174,8 @@ static enum pmu_status pg_query(struct pmu_store *s, const char *sql, const stru
 {
     struct pg_db *d = dbof(s);
     const char *name = NULL;
-    enum pmu_status status = prepare(d, sql, &name, err);
+    bool binary = false;
+    enum pmu_status status = prepare(d, sql, &name, &binary, err);
     if (status != PMU_OK)
         return status;
     if (n_args > MAX_ARGS)
@@ -170,7 +192,7 @@ static enum pmu_status pg_query(struct pmu_store *s, const char *sql, const stru
         default: values[i] = NULL; break;
         }
     }
-    PGresult *res = PQexecPrepared(d->conn, name, (int)n_args, values, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared(d->conn, name, (int)n_args, values, NULL, NULL, binary ? 1 : 0);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK) {
         struct pmu_store_row row = {res, 0, d};
@@ -205,7 +227,17 @@ static const char *pg_col_text(const struct pmu_store_row *row, int i, size_t *l
 
 static int64_t pg_col_int(const struct pmu_store_row *row, int i)
 {
-    return strtoll(PQgetvalue(row->res, row->row, i), NULL, 10);
+    const char *v = PQgetvalue(row->res, row->row, i);
+    if (PQfformat(row->res, i) == 0)
+        return strtoll(v, NULL, 10);
+    /* binary: a big-endian two's complement integer of 2, 4 or 8 bytes */
+    int n = PQgetlength(row->res, row->row, i);
+    if (n != 2 && n != 4 && n != 8)
+        return 0;
+    uint64_t u = (unsigned char)v[0] & 0x80 ? UINT64_MAX : 0;
+    for (int k = 0; k < n; k++)
+        u = u << 8 | (unsigned char)v[k];
+    return (int64_t)u;
 }
 
 static int hex_digit(char c)
@@ -224,6 +256,10 @@ static const uint8_t *pg_col_blob(const struct pmu_store_row *row, int i, size_t
         return NULL;
     const char *t = PQgetvalue(row->res, row->row, i);
     size_t n = (size_t)PQgetlength(row->res, row->row, i);
+    if (PQfformat(row->res, i) == 1) {
+        *len = n;
+        return (const uint8_t *)t;
+    }
     if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
         return NULL;
     size_t out = (n - 2) / 2;

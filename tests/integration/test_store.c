@@ -2,11 +2,13 @@
  * tests on an SQLite file ("/tmp/x.db") or a PostgreSQL database
  * ("postgresql:///openpmu_test?host=..."). Each test starts from an empty database.
  *
- * Covers: migrations (create, upgrade from version 1, refuse newer), every API call,
- * exact decimal text, identical re-reads storing nothing, conflicting values kept and
- * flagged, CSV import errors (line numbers, nothing imported), meter list round trip,
- * the three export formats against hand-checked files in tests/data/exports, and
- * crash safety (a writer killed with SIGKILL mid-ingest leaves whole meters only). */
+ * Covers: migrations (create, upgrade from version 1, upgrade from version 2 with its
+ * intervals moved into day rows, refuse newer), every API call, exact decimal text,
+ * identical re-reads storing nothing, conflicting values kept and flagged, day rows
+ * (midnights, ranges, merges, damaged rows), CSV import errors (line numbers, nothing
+ * imported), meter list round trip, the three export formats against hand-checked
+ * files in tests/data/exports, and crash safety (a writer killed with SIGKILL
+ * mid-ingest leaves whole meters only). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -185,6 +187,81 @@ static void test_upgrade_from_v1(void **state)
     struct pmu_save_stats stats;
     save("OLD-1", "1.8.0(000123.4560*kWh)\r\n!\r\n", &stats);
     assert_int_equal(stats.readings, 1);
+}
+
+static enum pmu_status first_provenance(void *user, const struct pmu_interval_row *row)
+{
+    int64_t *out = user;
+    if (out[0] == 0) {
+        out[0] = row->status;
+        out[1] = row->run_id;
+    }
+    return PMU_OK;
+}
+
+/* A version-2 database keeps intervals one row each; the upgrade packs them into day
+ * rows and nothing changes for the reader: values, status, runs, conflicts. */
+static void test_upgrade_from_v2(void **state)
+{
+    (void)state;
+    pmu_store_close(st);
+    wipe();
+    struct pmu_store_options opt = {2};
+    OK(pmu_store_open_with(conn, &opt, &st, &err));
+    struct pmu_meter_record m = meter("V2-1", "", "");
+    OK(pmu_store_meter_add(st, &m, &err));
+    int64_t run, meter_id;
+    OK(pmu_store_begin_run(st, NULL, &run, &err));
+    OK(pmu_store_meter_id(st, "V2-1", &meter_id, &err));
+    static const char *const ends[] = {"2024-01-01T23:30", "2024-01-02T00:00", "2024-01-02T00:30",
+                                       "2024-01-02T00:30", "2024-01-02T01:00"};
+    static const char *const values[] = {"000.1250", "000.2500", "000.3750", "000.3751", "-0.0010"};
+    char sql[2048];
+    size_t o = (size_t)snprintf(sql, sizeof sql,
+                                "INSERT INTO channels (meter_id, profile, code, unit, interval_min, direction) "
+                                "VALUES (%lld, 'P.01', '1.5', 'kWh', 30, 'import'), "
+                                "(%lld, 'P.01', '2.5', 'kWh', 30, 'export');\n",
+                                (long long)meter_id, (long long)meter_id);
+    for (int i = 0; i < 5; i++) {
+        int64_t end;
+        OK(pmu_store_parse_seconds(ends[i], &end, &err));
+        o += (size_t)snprintf(sql + o, sizeof sql - o,
+                              "INSERT INTO profile_intervals (channel_id, interval_end, value, status, job_run_id) "
+                              "SELECT id, %lld, '%s', 8, %lld FROM channels WHERE code = '%s';\n",
+                              (long long)end, values[i], (long long)run, i == 4 ? "2.5" : "1.5");
+    }
+    OK(st->ops->exec(st, sql, &err));
+    pmu_store_close(st);
+
+    open_store();  /* upgrades to the latest: the rows move into day rows */
+    assert_int_equal(pmu_store_schema_version(st), PMU_STORE_SCHEMA_VERSION);
+    bool has;
+    OK(st->ops->has_table(st, "profile_intervals", &has, &err));
+    assert_false(has);
+    int64_t n;
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 3);  /* 1.5 on two days, 2.5 on one */
+    OK(pmu_store_query_int(st, "SELECT SUM(conflicts) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 1);
+    struct collected c = intervals("V2-1", NULL, false);
+    assert_int_equal(c.n, 5);
+    assert_string_equal(c.text[0], "1.5 2024-01-01T23:30:00 000.1250");
+    assert_string_equal(c.text[1], "1.5 2024-01-02T00:00:00 000.2500");
+    assert_string_equal(c.text[2], "1.5 2024-01-02T00:30:00 000.3750 conflict");
+    assert_string_equal(c.text[3], "1.5 2024-01-02T00:30:00 000.3751 conflict");
+    assert_string_equal(c.text[4], "2.5 2024-01-02T01:00:00 -0.0010");
+    int64_t provenance[2] = {0, 0};
+    struct pmu_interval_query q = {"V2-1", NULL, false, false, 0, 0, false};
+    OK(pmu_store_intervals(st, &q, first_provenance, provenance, &err));
+    assert_int_equal(provenance[0], 8);
+    assert_int_equal(provenance[1], run);
+    c = intervals("V2-1", NULL, true);
+    assert_int_equal(c.n, 2);
+    /* reading the same again stores nothing new */
+    struct pmu_save_stats stats;
+    save("V2-1", "P.01(0240101233000)(08)(30)(1)(1.5)(kWh)\r\n(000.1250)\r\n(000.2500)\r\n", &stats);
+    assert_int_equal(stats.intervals, 2);
+    assert_int_equal(stats.intervals_new, 0);
 }
 
 static void test_refuse_newer(void **state)
@@ -501,6 +578,103 @@ static void test_profiles_and_conflicts(void **state)
     (void)run_b;
 }
 
+/* A profile of n 30-minute rows on one channel (1.5) whose first row ends at first;
+ * values are "<base + i>.0". */
+static void profile_text(char *text, size_t size, const char *first, int n, int base)
+{
+    size_t o = (size_t)snprintf(text, size, "P.01(%s)(00)(30)(1)(1.5)(kWh)\r\n", first);
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(text + o, size - o, "(%d.0)\r\n", base + i);
+}
+
+static struct collected range(const char *from, const char *to)
+{
+    struct collected c;
+    memset(&c, 0, sizeof c);
+    struct pmu_interval_query q = {"M1", NULL, from != NULL, to != NULL, 0, 0, false};
+    if (from != NULL)
+        OK(pmu_store_parse_seconds(from, &q.from, &err));
+    if (to != NULL)
+        OK(pmu_store_parse_seconds(to, &q.to, &err));
+    OK(pmu_store_intervals(st, &q, collect_interval, &c, &err));
+    return c;
+}
+
+/* Intervals are kept as one row per channel and day: days split where the meter's
+ * clock passes midnight, ranges cut inside days, re-reads merge into stored days,
+ * repeats inside one read, and a damaged row is reported, not misread. */
+static void test_profile_days(void **state)
+{
+    (void)state;
+    struct pmu_meter_record m = meter("M1", "", "");
+    OK(pmu_store_meter_add(st, &m, &err));
+    static char text[16384];
+    struct pmu_save_stats stats;
+    /* 2024-01-01 23:00 .. 2024-01-03 01:00: 53 intervals over three days */
+    profile_text(text, sizeof text, "0240101230000", 53, 0);
+    save("M1", text, &stats);
+    assert_int_equal(stats.intervals_new, 53);
+    int64_t n;
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 3);
+    OK(pmu_store_query_int(st, "SELECT SUM(n_values) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 53);
+    struct collected c = range(NULL, NULL);
+    assert_int_equal(c.n, 53);
+    assert_string_equal(c.text[0], "1.5 2024-01-01T23:00:00 0.0");
+    assert_string_equal(c.text[2], "1.5 2024-01-02T00:00:00 2.0");
+    assert_string_equal(c.text[52], "1.5 2024-01-03T01:00:00 52.0");
+    /* from < end <= to, across the midnights */
+    c = range("2024-01-01T23:30", "2024-01-02T00:00");
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.text[0], "1.5 2024-01-02T00:00:00 2.0");
+    c = range("2024-01-02T00:00", "2024-01-03T00:00");
+    assert_int_equal(c.n, 48);
+    assert_string_equal(c.text[0], "1.5 2024-01-02T00:30:00 3.0");
+    assert_string_equal(c.text[47], "1.5 2024-01-03T00:00:00 50.0");
+    c = range("2024-01-03T01:00", NULL);
+    assert_int_equal(c.n, 0);
+
+    /* a re-read overlapping the last day and going on into a fourth: only the new
+     * intervals are stored; a changed one is kept beside the stored one */
+    profile_text(text, sizeof text, "0240103003000", 50, 51);
+    save("M1", text, &stats);
+    assert_int_equal(stats.intervals, 50);
+    assert_int_equal(stats.intervals_new, 48);  /* 00:30 and 01:00 were stored with the same values */
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 4);
+    profile_text(text, sizeof text, "0240102120000", 1, 999);
+    save("M1", text, &stats);
+    assert_int_equal(stats.intervals_new, 1);
+    c = range("2024-01-02T11:30", "2024-01-02T12:00");
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.text[0], "1.5 2024-01-02T12:00:00 26.0 conflict");
+    assert_string_equal(c.text[1], "1.5 2024-01-02T12:00:00 999.0 conflict");
+    OK(pmu_store_query_int(st, "SELECT SUM(conflicts) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 1);
+
+    /* one read that gives an interval twice (a clock set back): the same value is
+     * stored once, a different one is a conflict */
+    save("M1", "P.01(0240105003000)(00)(30)(1)(1.5)(kWh)\r\n(7.0)\r\n"
+               "P.01(0240105003000)(00)(30)(1)(1.5)(kWh)\r\n(7.0)\r\n"
+               "P.01(0240105003000)(00)(30)(1)(1.5)(kWh)\r\n(7.5)\r\n", &stats);
+    assert_int_equal(stats.intervals, 3);
+    assert_int_equal(stats.intervals_new, 2);
+    c = range("2024-01-05T00:00", "2024-01-05T00:30");
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.text[0], "1.5 2024-01-05T00:30:00 7.0 conflict");
+    assert_string_equal(c.text[1], "1.5 2024-01-05T00:30:00 7.5 conflict");
+
+    /* a damaged row: an error that says where, never made-up intervals */
+    OK(st->ops->exec(st, postgres ? "UPDATE profile_days SET data = decode('01ff', 'hex')"
+                                  : "UPDATE profile_days SET data = X'01ff'", &err));
+    memset(&c, 0, sizeof c);
+    struct pmu_interval_query q = {"M1", NULL, false, false, 0, 0, false};
+    assert_int_equal(pmu_store_intervals(st, &q, collect_interval, &c, &err), PMU_E_IO);
+    assert_int_equal(c.n, 0);
+    assert_non_null(strstr(err.message, "is damaged: byte 1: interval 0"));
+}
+
 static enum pmu_status count_event(void *user, const struct pmu_event_row *e)
 {
     size_t *n = user;
@@ -732,7 +906,7 @@ static void test_export_nem12(void **state)
 
 /* ---- crash safety ------------------------------------------------------------------------ */
 
-#define CRASH_METERS 40
+#define CRASH_METERS 100          /* more than a writer commits before it is killed */
 #define CRASH_ROWS 1500            /* x 4 channels = 6000 values a meter */
 
 static void crash_child(int fd)
@@ -845,12 +1019,14 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_decimals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profiles_and_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runs_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meter_csv_round_trip, setup, teardown),
