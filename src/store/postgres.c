@@ -5,9 +5,10 @@
  *
  * Statements are prepared once per connection (named pmu_1, pmu_2, ...) and sent
  * with text parameters: the server infers the types from the SQL. Day rows of
- * profile intervals go in bulk with COPY into a session-private staging table and one
- * INSERT ... SELECT ... ON CONFLICT DO UPDATE, so a meter-year is a handful of round
- * trips instead of one per day. Results come as text; bytea in its hex form. */
+ * profile intervals go in bulk with binary COPY into a session-private staging table
+ * and one INSERT ... SELECT ... ON CONFLICT DO UPDATE, so a meter-year is a handful of
+ * round trips instead of one per day. Results come as text, except for statements
+ * that return bytea (the day rows), whose results come in binary. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,8 +333,11 @@ static enum pmu_status copy_open(struct pmu_store *s, struct pmu_error *err)
             return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
         d->copy_cap = COPY_CHUNK + 4096;
     }
-    d->copy_len = 0;
-    PGresult *res = PQexec(d->conn, "COPY pmu_day_staging FROM STDIN");
+    /* binary COPY: the signature, flags and header extension length, then tuples */
+    static const char header[19] = "PGCOPY\n\377\r\n";
+    memcpy(d->copy, header, sizeof header);
+    d->copy_len = sizeof header;
+    PGresult *res = PQexec(d->conn, "COPY pmu_day_staging FROM STDIN (FORMAT binary)");
     if (PQresultStatus(res) != PGRES_COPY_IN)
         status = fail_res(d, res, "starting COPY", err);
     PQclear(res);
@@ -341,16 +345,30 @@ static enum pmu_status copy_open(struct pmu_store *s, struct pmu_error *err)
     return status;
 }
 
-/* One line of COPY text format: tab-separated; the bytes as bytea hex, its
- * backslash doubled for COPY. */
+static char *put_be(char *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        *p++ = (char)(v >> (8 * i) & 0xFF);
+    return p;
+}
+
+static char *put_bigint(char *p, int64_t v)
+{
+    p = put_be(p, 8, 4);           /* field length */
+    return put_be(p, (uint64_t)v, 8);
+}
+
+/* One tuple of binary COPY: a field count, then each field as length and bytes
+ * (bigint: 8 bytes big-endian; bytea: the bytes as they are). */
 static enum pmu_status pg_day_put(struct pmu_store *s, const struct pmu_day_put *r, struct pmu_error *err)
 {
-    static const char hex[] = "0123456789abcdef";
     struct pg_db *d = dbof(s);
     enum pmu_status status;
     if (!d->copying && (status = copy_open(s, err)) != PMU_OK)
         return status;
-    size_t need = 100 + 2 * r->len;
+    if (r->len > INT32_MAX)
+        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "a day row of %zu bytes", r->len);
+    size_t need = 64 + r->len;
     if (d->copy_len + need > d->copy_cap && (status = copy_flush(d, err)) != PMU_OK)
         return status;
     if (need > d->copy_cap) {
@@ -361,13 +379,14 @@ static enum pmu_status pg_day_put(struct pmu_store *s, const struct pmu_day_put 
         d->copy_cap = need;
     }
     char *p = d->copy + d->copy_len;
-    p += sprintf(p, "%lld\t%lld\t%lld\t%lld\t\\\\x", (long long)r->channel_id, (long long)r->day,
-                 (long long)r->n_values, (long long)r->conflicts);
-    for (size_t i = 0; i < r->len; i++) {
-        *p++ = hex[r->data[i] >> 4];
-        *p++ = hex[r->data[i] & 15];
-    }
-    *p++ = '\n';
+    p = put_be(p, 5, 2);
+    p = put_bigint(p, r->channel_id);
+    p = put_bigint(p, r->day);
+    p = put_bigint(p, r->n_values);
+    p = put_bigint(p, r->conflicts);
+    p = put_be(p, r->len, 4);
+    memcpy(p, r->data, r->len);
+    p += r->len;
     d->copy_len = (size_t)(p - d->copy);
     if (d->copy_len >= COPY_CHUNK)
         return copy_flush(d, err);
@@ -380,6 +399,8 @@ static enum pmu_status pg_days_end(struct pmu_store *s, struct pmu_error *err)
     if (!d->copying)
         return PMU_OK;
     d->copying = false;
+    put_be(d->copy + d->copy_len, UINT16_MAX, 2);  /* the trailer: a field count of -1 */
+    d->copy_len += 2;
     enum pmu_status status = copy_flush(d, err);
     if (PQputCopyEnd(d->conn, status == PMU_OK ? NULL : "openpmu gave up") != 1 && status == PMU_OK)
         status = fail_res(d, NULL, "ending COPY", err);
