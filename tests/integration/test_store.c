@@ -673,6 +673,10 @@ static void test_profile_days(void **state)
     assert_int_equal(pmu_store_intervals(st, &q, collect_interval, &c, &err), PMU_E_IO);
     assert_int_equal(c.n, 0);
     assert_non_null(strstr(err.message, "is damaged: byte 1: interval 0"));
+    /* removing the meter with its history takes its day rows */
+    OK(pmu_store_meter_remove(st, "M1", true, &err));
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 0);
 }
 
 static enum pmu_status count_event(void *user, const struct pmu_event_row *e)
