@@ -142,7 +142,8 @@ struct migration {
 /* A fetch steps one row per channel-day instead of one per interval (1,460 rows for a
  * meter-year of 30-minute data on 4 channels, not 70,080), and a save writes one row
  * per channel-day. conflicts counts the day's intervals stored with more than one
- * value, so `pmu profile --conflicts` reads only the rows that have some. */
+ * value, so `pmu profile --conflicts` reads only the rows that have some (a partial
+ * index holds just those rows, so it costs the ingest nothing otherwise). */
 #define V3(BIG, BYTES, WITHOUT_ROWID)                                                    \
     "CREATE TABLE profile_days ("                                                       \
     " channel_id " BIG " NOT NULL,"                                                     \
@@ -150,7 +151,8 @@ struct migration {
     " n_values " BIG " NOT NULL,"                                                       \
     " conflicts " BIG " NOT NULL DEFAULT 0,"                                            \
     " data " BYTES " NOT NULL,"                                                         \
-    " PRIMARY KEY (channel_id, day))" WITHOUT_ROWID ";\n"
+    " PRIMARY KEY (channel_id, day))" WITHOUT_ROWID ";\n"                              \
+    "CREATE INDEX profile_days_conflicts ON profile_days (channel_id, day) WHERE conflicts > 0;\n"
 
 static const struct migration migrations[] = {
     {"meter list: sites, meters, groups", V1(SQLITE_ID, "INTEGER"), V1(PG_ID, "BIGINT"), NULL},

@@ -5,7 +5,12 @@
  * new intervals in and writes back only the days that gained something, through the
  * driver's bulk path (SQLite: a prepared upsert; PostgreSQL: COPY). So an identical
  * re-read writes nothing, and a different value for a stored interval is kept beside
- * the stored one and counted in the row's `conflicts`. */
+ * the stored one and counted in the row's `conflicts`.
+ *
+ * Read, merge, write is safe against a second writer of the same channel: SQLite
+ * transactions take the write lock first (BEGIN IMMEDIATE), and on PostgreSQL the
+ * save's upsert of the channel row (readings.c) locks that row until commit, so a
+ * second save of the channel waits there and then reads the first one's day rows. */
 #include <stdlib.h>
 #include <string.h>
 

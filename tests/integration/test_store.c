@@ -908,6 +908,70 @@ static void test_export_nem12(void **state)
     assert_non_null(strstr(err.message, "NMI"));
 }
 
+/* ---- two writers --------------------------------------------------------------------- */
+
+#define SHARED_DAYS 60
+
+/* Saves one hourly profile per day on channel 1.5 of meter SHARED, the hours ending
+ * at minute `minute` (30 or 0): two writers fill the same day rows between them. */
+static enum pmu_status write_days(struct pmu_store *s, int minute, struct pmu_error *e)
+{
+    int64_t run;
+    enum pmu_status status = pmu_store_begin_run(s, NULL, &run, e);
+    for (int d = 0; d < SHARED_DAYS && status == PMU_OK; d++) {
+        char text[2048];
+        size_t o = (size_t)snprintf(text, sizeof text, "P.01(024%02d%02d%02d%02d00)(00)(60)(1)(1.5)(kWh)\r\n",
+                                    1 + d / 28, 1 + d % 28, minute == 0 ? 1 : 0, minute);
+        for (int h = 0; h < 24; h++)
+            o += (size_t)snprintf(text + o, sizeof text - o, "(%d.%02d)\r\n", d, minute == 0 ? h : 50 + h);
+        struct pmu_readout r;
+        pmu_readout_init(&r);
+        pmu_readout_add_block(&r, (const uint8_t *)text, o, 0, 0, false);
+        status = pmu_store_save_readout(s, run, "SHARED", &r, 0, NULL, e);
+        pmu_readout_free(&r);
+    }
+    return status;
+}
+
+/* Two processes write the same meter's day rows at once; every interval of both
+ * must be there afterwards (a read-merge-write without locking would lose some). */
+static void test_two_writers(void **state)
+{
+    (void)state;
+    struct pmu_meter_record m = meter("SHARED", "", "");
+    OK(pmu_store_meter_add(st, &m, &err));
+    /* the channel exists before the race, as it does after a meter's first read */
+    save("SHARED", "P.01(0231231003000)(00)(60)(1)(1.5)(kWh)\r\n(0.00)\r\n", NULL);
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct pmu_store *s;
+        struct pmu_error e;
+        close(ready[0]);
+        if (pmu_store_open(conn, &s, &e) != PMU_OK || write(ready[1], "r", 1) != 1 ||
+            write_days(s, 0, &e) != PMU_OK) {
+            fprintf(stderr, "second writer: %s\n", e.message);
+            _exit(1);
+        }
+        pmu_store_close(s);
+        _exit(0);
+    }
+    close(ready[1]);
+    char c0;
+    assert_int_equal(read(ready[0], &c0, 1), 1);  /* both start together */
+    close(ready[0]);
+    OK(write_days(st, 30, &err));
+    int wst;
+    waitpid(pid, &wst, 0);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    struct collected c = intervals("SHARED", NULL, false);
+    assert_int_equal(c.n, 1 + SHARED_DAYS * 48);
+    assert_int_equal(c.conflicts, 0);
+}
+
 /* ---- crash safety ------------------------------------------------------------------------ */
 
 #define CRASH_METERS 100          /* more than a writer commits before it is killed */
@@ -1037,6 +1101,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_jsonl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_nem12, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
     };
     return cmocka_run_group_tests_name(postgres ? "store (PostgreSQL)" : "store (SQLite)", tests, NULL, NULL);
