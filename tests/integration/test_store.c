@@ -7,8 +7,9 @@
  * identical re-reads storing nothing, conflicting values kept and flagged, day rows
  * (midnights, ranges, merges, damaged rows), CSV import errors (line numbers, nothing
  * imported), meter list round trip, the three export formats against hand-checked
- * files in tests/data/exports, and crash safety (a writer killed with SIGKILL
- * mid-ingest leaves whole meters only). */
+ * files in tests/data/exports, two writers of one meter's day rows at once (nothing
+ * lost), and crash safety (a writer killed with SIGKILL mid-ingest leaves whole
+ * meters only). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
