@@ -100,6 +100,8 @@ static enum pmu_status plan_write(struct pmu_elster_driver *d, size_t i, struct 
                              "model %s has no writable data identity %03u", d->result.model->name, w->id);
     size_t len = w->clock_now ? 7 : w->len;
     bool action = it->encoding == PMU_ELSTER_ENC_ACTION;
+    if (it->encoding == PMU_ELSTER_ENC_ASCII && len <= it->length)
+        len = it->length; /* text is padded with spaces to the identity's length */
     if (!action && len != it->length)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
                              "identity %03u (%s) takes %zu bytes, the write has %zu", w->id, it->name,
@@ -267,8 +269,10 @@ enum pmu_status pmu_elster_driver_next(struct pmu_elster_driver *d, uint64_t now
                 enum pmu_status st = clock_now_bytes(d, now, wr->written, err);
                 if (st != PMU_OK)
                     return st;
-            } else if (w->len > 0) {
-                memcpy(wr->written, w->data, w->len);
+            } else {
+                memset(wr->written, ' ', s->length);
+                if (w->len > 0)
+                    memcpy(wr->written, w->data, w->len);
             }
             wr->written_len = s->length;
         }
