@@ -153,12 +153,20 @@ static enum pmu_status plan_steps(struct pmu_elster_driver *d, struct pmu_error 
 enum pmu_status pmu_elster_driver_ident(struct pmu_elster_driver *d, const uint8_t *ident, size_t len,
                                         struct pmu_error *err)
 {
+    /* A lower-case third letter ("GEc") only announces the 20 ms reaction time: the
+     * maker is the same. */
+    char text[64];
+    if (len >= sizeof text)
+        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "identification of %zu characters", len);
+    memcpy(text, ident, len);
+    size_t slash = text[0] == '/' ? 1 : 0;
+    if (len > slash + 2 && text[slash + 2] >= 'a' && text[slash + 2] <= 'z')
+        text[slash + 2] = (char)(text[slash + 2] - 'a' + 'A');
     size_t index;
-    enum pmu_status st = pmu_elster_model_select(d->plan.models, d->plan.n_models, (const char *)ident, len,
-                                                 &index, err);
+    enum pmu_status st = pmu_elster_model_select(d->plan.models, d->plan.n_models, text, len, &index, err);
     if (st != PMU_OK)
         return st;
-    if ((st = pmu_elster_ident_parse((const char *)ident, len, &d->result.ident, err)) != PMU_OK)
+    if ((st = pmu_elster_ident_parse(text, len, &d->result.ident, err)) != PMU_OK)
         return st;
     d->result.model = &d->plan.models[index];
     d->result.has_model = true;

@@ -15,6 +15,18 @@ static enum pmu_status nomem(struct pmu_error *err)
     return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
 }
 
+/* A record's address: the full OBIS text when there is a code, else the openpmu code. */
+static const char *address_of(const struct pmu_obis *obis, const char *code, char buf[PMU_OBIS_TEXT_MAX])
+{
+    if (obis == NULL)
+        return code;
+    struct pmu_obis o = *obis;
+    o.present = 0x3F; /* every group: A-B:C.D.E*F */
+    o.hist_sep = '*';
+    pmu_obis_format_full(&o, buf, PMU_OBIS_TEXT_MAX);
+    return buf;
+}
+
 /* One record: value (with unit) and, when time is given, the time as a second value. */
 static enum pmu_status put(struct pmu_elster_driver *d, const char *address, const struct pmu_obis *obis,
                            const char *text, const char *unit, const int64_t *time, struct pmu_error *err)
@@ -33,14 +45,7 @@ static enum pmu_status put(struct pmu_elster_driver *d, const char *address, con
         n = 2;
     }
     char addr[PMU_OBIS_TEXT_MAX];
-    if (obis != NULL) {
-        struct pmu_obis o = *obis;
-        o.present = 0x3F; /* every group: A-B:C.D.E*F */
-        o.hist_sep = '*';
-        pmu_obis_format_full(&o, addr, sizeof addr);
-        address = addr;
-    }
-    return pmu_readout_put_record(d->out, address, obis, v, n) == PMU_OK ? PMU_OK : nomem(err);
+    return pmu_readout_put_record(d->out, address_of(obis, address, addr), obis, v, n) == PMU_OK ? PMU_OK : nomem(err);
 }
 
 static enum pmu_status add_event(struct pmu_elster_driver *d, int64_t time, const char *code, const char *detail,
@@ -357,7 +362,8 @@ enum pmu_status el_put_item(struct pmu_elster_driver *d, unsigned id, unsigned s
             o += (size_t)snprintf(all + o, sizeof all - o, "%s%s", i ? ", " : "", names[i]);
         snprintf(text, sizeof text, "%08" PRIX32, word);
         struct pmu_value v[2] = {{.text = text}, {.text = all}};
-        enum pmu_status st = pmu_readout_put_record(d->out, "elster.724", obis, v, n ? 2 : 1);
+        char a[PMU_OBIS_TEXT_MAX];
+        enum pmu_status st = pmu_readout_put_record(d->out, address_of(obis, addr, a), obis, v, n ? 2 : 1);
         return st == PMU_OK ? PMU_OK : nomem(err);
     }
     case PMU_ELSTER_ENC_CHANNEL_MASK: {
@@ -369,7 +375,8 @@ enum pmu_status el_put_item(struct pmu_elster_driver *d, unsigned id, unsigned s
             o += (size_t)snprintf(all + o, sizeof all - o, "%s%s", i ? ", " : "", pmu_elster_channel_name(ch[i]));
         snprintf(text, sizeof text, "%04X", word);
         struct pmu_value v[2] = {{.text = text}, {.text = all}};
-        return pmu_readout_put_record(d->out, addr, obis, v, 2) == PMU_OK ? PMU_OK : nomem(err);
+        char a[PMU_OBIS_TEXT_MAX];
+        return pmu_readout_put_record(d->out, address_of(obis, addr, a), obis, v, 2) == PMU_OK ? PMU_OK : nomem(err);
     }
     case PMU_ELSTER_ENC_PERIOD: {
         struct pmu_elster_period per;

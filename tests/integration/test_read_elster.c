@@ -40,6 +40,8 @@ static void start_sim(const char *model, const char *extra1, const char *extra2,
     argv[n++] = (char *)password;
     argv[n++] = "--model";
     argv[n++] = (char *)model;
+    argv[n++] = "--reaction-ms"; /* "GEc": the 20 ms reaction time keeps the tests short */
+    argv[n++] = "20";
     const char *extra[] = {extra1, extra2, extra3, extra4};
     for (int i = 0; i < 4; i++)
         if (extra[i] != NULL)
