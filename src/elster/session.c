@@ -456,6 +456,7 @@ enum pmu_status pmu_elster_driver_answer(struct pmu_elster_driver *d, uint64_t n
             return el_wrap(err, PMU_E_PROTOCOL, where);
         }
     }
+    d->err5_retried = false; /* an answer: a later ERR5 may sign in again */
     if (writing != ack)
         return pmu_error_set(err, PMU_E_PROTOCOL, PMU_NO_OFFSET, "identity %03u: the meter answered %s to a %s",
                              s->id, ack ? "ACK" : "data", writing ? "write" : "read");

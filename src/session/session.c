@@ -428,7 +428,9 @@ static void elster_answer(struct pmu_session *s, const struct pmu_iec_frame *f)
         fail(s, e.code, "%s", e.message);
         return;
     }
-    elster_next(s, s->now + reaction(s));
+    /* After a repeat the meter may still send a second, late answer: the next request
+     * waits a whole answer time-out, and bytes that come meanwhile go unheard. */
+    elster_next(s, s->now + (s->attempts > 0 ? s->path.timeout_ms : reaction(s)));
 }
 
 static void on_block(struct pmu_session *s, const struct pmu_iec_frame *f)
@@ -552,6 +554,9 @@ static void on_frame(struct pmu_session *s, enum pmu_status st, const struct pmu
     case W_PASSWORD:
         if (bad) {
             ask_again(s, "the meter's answer to the password had a bad check character");
+        } else if (s->elster != NULL && f->kind == PMU_IEC_NAK && s->attempts < s->path.retries) {
+            /* a wrong password is answered NAK, so is a damaged frame: try again, then give up */
+            repeat_request(s, "the meter keeps answering NAK to the password");
         } else if (s->elster != NULL && (f->kind == PMU_IEC_ACK || f->kind == PMU_IEC_NAK ||
                                          f->kind == PMU_IEC_DATA)) {
             /* PROTOCOL.md 3: NAK or (ERRn) to the password means refused */

@@ -311,27 +311,30 @@ static void test_writes(void **state)
     assert_string_equal(str(json_object_get(r, "elster"), "scheme"), "TESTSCHEME");
     assert_int_equal(strncmp(value_of(r, "0-0:1.0.0*255"), "2024-01-15T10:1", 15), 0);
     json_decref(r);
-    /* the host's clock, and the MD reset: the billing count rises by one */
-    r = pmu_json(&rc, "read '%s' --password %s --billing-sets 1 --lp-days 0", path, password);
-    unsigned before = (unsigned)atoi(value_of(r, "1-1:0.1.0*0"));
-    json_decref(r);
-    w = write_json(path, "--set-clock --md-reset", &rc);
+    /* the host's clock, then the MD reset: the billing count rises by one */
+    w = write_json(path, "--set-clock", &rc);
     assert_int_equal(rc, 0);
-    json_t *writes = json_object_get(json_object_get(w, "elster"), "writes");
-    assert_string_equal(str(json_array_get(writes, 0), "verdict"), "verified");
-    assert_string_equal(str(json_array_get(writes, 1), "verdict"), "accepted");
+    expect_verdicts(w, "verified", 1);
+    json_decref(w);
+    r = pmu_json(&rc, "read '%s' --password %s --billing-sets 1 --lp-days 0", path, password);
+    assert_int_equal(rc, 0);
+    unsigned before = (unsigned)atoi(value_of(r, "1-1:0.1.0*0"));
+    json_int_t offset = json_integer_value(json_object_get(json_object_get(r, "elster"), "clock_offset_s"));
+    assert_true(offset >= -5 && offset <= 5);
+    json_decref(r);
+    w = write_json(path, "--md-reset", &rc);
+    assert_int_equal(rc, 0);
+    expect_verdicts(w, "accepted", 1);
     json_decref(w);
     r = pmu_json(&rc, "read '%s' --password %s --billing-sets 1 --lp-days 0", path, password);
     assert_int_equal((unsigned)atoi(value_of(r, "1-1:0.1.0*0")), before + 1);
-    json_int_t offset = json_integer_value(json_object_get(json_object_get(r, "elster"), "clock_offset_s"));
-    assert_true(offset >= -5 && offset <= 5);
     json_decref(r);
     /* text output: before, written, after and the verdict */
     rc = pmu(outbuf, sizeof outbuf, "write '%s' --password %s --vt 33000/110", path, password);
     assert_int_equal(rc, 0);
     assert_non_null(strstr(outbuf, "614 VT ratio"));
     assert_non_null(strstr(outbuf, "verified"));
-    assert_non_null(strstr(outbuf, "before 00100001001001"));
+    assert_non_null(strstr(outbuf, "before 00001001001001"));
 }
 
 static void with_fault(const char *faults, bool must_fail, const char *words)
@@ -377,7 +380,7 @@ static void test_fault_profile(void **state)
     json_t *r = pmu_json(&rc, "read '%s' --password %s --billing-sets 0 --lp-days 3", path, password);
     if (rc != 0)
         fail_msg("pmu read failed: %s", error_of(r));
-    check_meter(r, 1, false);
+    /* energy lost while the power was off: the registers are not the undisturbed model's */
     size_t i, events = 0;
     json_t *p;
     json_array_foreach(json_object_get(r, "profiles"), i, p)
