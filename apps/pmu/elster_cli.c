@@ -120,6 +120,10 @@ json_t *elster_cli_json(const struct pmu_session *s)
                                                 w->has_after ? json_string(a) : json_null(), "message", w->message));
     }
     json_object_set_new(o, "writes", writes);
+    json_t *missing = json_array();
+    for (size_t i = 0; i < r->n_missing; i++)
+        json_array_append_new(missing, json_integer((json_int_t)r->missing[i]));
+    json_object_set_new(o, "missing", missing);
     return o;
 }
 
