@@ -134,6 +134,8 @@ struct gen {
     unsigned n_tou, n_md;
     int tou_ch[EL_MAX_TOU], md_ch[EL_MAX_MD];
     const uint8_t *tables;
+    int64_t now;                      /* pmu-sim time the history is made for */
+    bool capturing;                   /* stream bytes are kept from near the memory start */
     int64_t cached_day;
     uint64_t cum[PMU_SIM_CHANNELS][PMU_SIM_SLOTS + 1]; /* Wh since the day's start */
     enum pmu_status st;
@@ -178,6 +180,7 @@ static void energy(struct gen *g, int64_t a, int64_t b, uint64_t v[EL_CHANNELS])
     v[0] = wh[PMU_SIM_IMPORT] * 1000;
     v[1] = wh[PMU_SIM_EXPORT] * 1000;
     v[2] = wh[PMU_SIM_REACTIVE] * 1000;
+    v[5] = wh[PMU_SIM_EXPORT] * g->m->load.reactive_pct / 100 * 1000; /* exporting, leading */
     v[6] = v[0] + v[1];
 }
 
@@ -188,7 +191,7 @@ static void put(struct gen *g, const uint8_t *p, long n)
             g->st = (enum pmu_status)n;
         return;
     }
-    if (pmu_sim_buf_append(&g->h->stream, p, (size_t)n) != PMU_OK)
+    if (g->capturing && pmu_sim_buf_append(&g->h->stream, p, (size_t)n) != PMU_OK)
         g->st = PMU_E_NOMEM;
 }
 
@@ -197,11 +200,18 @@ static void put_marker(struct gen *g, unsigned marker, int64_t t)
     uint8_t b[8];
     if (marker == PMU_ELSTER_LP_NEW_DAY || marker == PMU_ELSTER_LP_CONFIG) {
         if (marker == PMU_ELSTER_LP_NEW_DAY) {
+            /* Only the last days are kept (trim cuts exactly): start two days early,
+             * as the clock offset may still change. */
+            int64_t today = floor_div(g->now + g->off, EL_DAY) * EL_DAY;
+            if (t >= today - (int64_t)(EL_MEMORY_DAYS + 2) * EL_DAY)
+                g->capturing = true;
             struct el_history *h = g->h;
-            if (pmu_grow((void **)&h->days, &h->cap_days, h->n_days, sizeof h->days[0]))
-                h->days[h->n_days++] = (struct el_day){t, h->stream.len};
-            else
-                g->st = PMU_E_NOMEM;
+            if (g->capturing) {
+                if (pmu_grow((void **)&h->days, &h->cap_days, h->n_days, sizeof h->days[0]))
+                    h->days[h->n_days++] = (struct el_day){t, h->stream.len};
+                else
+                    g->st = PMU_E_NOMEM;
+            }
             g->last_e4 = t;
         }
         put(g, b, pmu_elster_lp_put_header(marker, t, g->h->word, g->h->period_min, b, sizeof b));
@@ -296,7 +306,8 @@ static int64_t next_month(int64_t t)
 static void month_ends(struct gen *g, int64_t from, int64_t to)
 {
     for (int64_t t = next_month(from); t <= to; t = next_month(t))
-        close_billing(g, t, PMU_ELSTER_TRIGGER_BILLING_DATE);
+        if (t > g->h->period_start)
+            close_billing(g, t, PMU_ELSTER_TRIGGER_BILLING_DATE);
 }
 
 /* Records every interval that ends by meter time `to`. */
@@ -312,7 +323,8 @@ static void advance(struct gen *g, int64_t to)
         record(g, g->pos, end, 0);
         int64_t before = g->pos;
         g->pos = end;
-        if (end % EL_DAY == 0 && next_month(before) == end)
+        /* A month end passed again after a clock set back is not a new one. */
+        if (end % EL_DAY == 0 && next_month(before) == end && end > g->h->period_start)
             close_billing(g, end, PMU_ELSTER_TRIGGER_BILLING_DATE);
     }
 }
@@ -465,6 +477,7 @@ enum pmu_status el_history_make(const struct pmu_sim_meter *m, int64_t now, stru
     memset(&g, 0, sizeof g);
     g.m = m;
     g.h = h;
+    g.now = now;
     g.cached_day = INT64_MIN;
     g.running = true;
     g.pos = e->origin;

@@ -125,6 +125,57 @@ static void ratio_default(uint8_t *p, size_t len)
     pmu_elster_ratio_encode(&r, p, len, NULL);
 }
 
+static uint64_t isqrt(uint64_t v)
+{
+    uint64_t r = 0;
+    for (uint64_t bit = 1ull << 62; bit != 0; bit >>= 2) {
+        if (v >= r + bit) {
+            v -= r + bit;
+            r = (r >> 1) + bit;
+        } else {
+            r >>= 1;
+        }
+    }
+    return r;
+}
+
+/* 606 for the 605 request `req` (phase bits 0x70, quantity 0x0F) at meter time t: the
+ * consumption model's voltage and running power, spread evenly over three phases;
+ * reactive power at the meter's reactive share. Phase angle: not available. */
+static enum pmu_status instant(const struct pmu_sim_meter *m, int64_t t, uint8_t req, uint8_t p[7])
+{
+    struct pmu_sim_registers r;
+    pmu_sim_load_registers(&m->load, t, &r);
+    unsigned phases = (req & 0x70) != 0 ? 1 : 3;
+    uint64_t w = (uint64_t)r.current_ca * r.voltage_dv / 1000 * phases / 3; /* W */
+    uint64_t var = w * m->load.reactive_pct / 100, va = isqrt(w * w + var * var);
+    uint64_t ca = (uint64_t)r.current_ca * phases / 3;
+    struct pmu_elster_instant v = {.available = true};
+    switch (req & 0x0F) {
+    case PMU_ELSTER_Q_CURRENT:
+        snprintf(v.value, sizeof v.value, "%u.%02u", (unsigned)(ca / 100), (unsigned)(ca % 100));
+        break;
+    case PMU_ELSTER_Q_VOLTAGE:
+        snprintf(v.value, sizeof v.value, "%u.%u", r.voltage_dv / 10, r.voltage_dv % 10);
+        break;
+    case PMU_ELSTER_Q_POWER_FACTOR: {
+        unsigned pf = va > 0 ? (unsigned)(w * 10000 / va) : 10000;
+        snprintf(v.value, sizeof v.value, "%u.%04u", pf / 10000, pf % 10000);
+        break;
+    }
+    case PMU_ELSTER_Q_ACTIVE: case PMU_ELSTER_Q_REACTIVE: case PMU_ELSTER_Q_APPARENT: {
+        uint64_t x = (req & 0x0F) == PMU_ELSTER_Q_ACTIVE ? w
+                     : (req & 0x0F) == PMU_ELSTER_Q_REACTIVE ? var : va;
+        snprintf(v.value, sizeof v.value, "%u.%03u", (unsigned)(x / 1000), (unsigned)(x % 1000));
+        break;
+    }
+    case PMU_ELSTER_Q_ROTATION: snprintf(v.value, sizeof v.value, "123"); break;
+    case PMU_ELSTER_Q_FREQUENCY: snprintf(v.value, sizeof v.value, "50.00"); break;
+    default: v.available = false; break;
+    }
+    return pmu_elster_instant_encode(&v, p, NULL);
+}
+
 /* The item as it stands (all sets), into a fresh buffer. */
 enum pmu_status el_item_bytes(struct pmu_sim_meter *m, int64_t now,
                               const struct pmu_elster_identity *id, uint8_t **out, size_t *len)
@@ -144,6 +195,8 @@ enum pmu_status el_item_bytes(struct pmu_sim_meter *m, int64_t now,
     const struct el_stored *s = stored(e, id->id);
     if (s != NULL) {
         memcpy(p, s->bytes, s->len < n ? s->len : n);
+        if (id->id == 605 && p[0] != 0)
+            p[0] |= 0x80; /* the value asked for is ready at once */
         return PMU_OK;
     }
     if (id->id >= 930 && id->id <= 933) {
@@ -164,7 +217,6 @@ enum pmu_status el_item_bytes(struct pmu_sim_meter *m, int64_t now,
     case 795: text_item(p, n, "OPENPMU-SIM"); return PMU_OK;
     case 998: text_item(p, n, "OPM-SIM 1.0"); return PMU_OK;
     case 614: case 616: ratio_default(p, n); return PMU_OK;
-    case 606: p[0] = 0xFF; return PMU_OK; /* not available */
     case 667: memcpy(p, tou_src, n < EL_MAX_TOU ? n : EL_MAX_TOU); return PMU_OK;
     case 668: memcpy(p, md_src, n < EL_MAX_MD ? n : EL_MAX_MD); return PMU_OK;
     case 680: counter(e->writes, e->write_times, p, n); return PMU_OK;
@@ -235,6 +287,11 @@ enum pmu_status el_item_bytes(struct pmu_sim_meter *m, int64_t now,
     case 695:
         counter(h->power_fails, h->power_fail_times, p, n);
         break;
+    case 606: {
+        const struct el_stored *req = stored(e, 605);
+        st = n >= 7 ? instant(m, h->meter_now, req != NULL ? req->bytes[0] : 0, p) : PMU_OK;
+        break;
+    }
     case 777:
         if (n >= 2)
             p[0] = (uint8_t)(h->word >> 8), p[1] = (uint8_t)h->word;
@@ -362,9 +419,10 @@ int el_item_write(struct pmu_sim_meter *m, int64_t now, const struct pmu_elster_
     if (st != PMU_OK)
         return PMU_ELSTER_ERR_COMMS;
     if (id->id != 605) { /* the programming counter counts configuration writes */
+        const struct el_history *h = el_history_now(m, now, &st);
         e->writes++;
         memmove(e->write_times + 1, e->write_times, 2 * sizeof e->write_times[0]);
-        e->write_times[0] = now;
+        e->write_times[0] = h != NULL ? h->meter_now : now; /* on the meter's clock */
     }
     return 0;
 }

@@ -234,6 +234,7 @@ static size_t read_profile(unsigned days, uint8_t *stream, size_t cap)
 
 struct lp_sum {
     uint64_t import;                  /* channel 0 over every interval */
+    uint64_t ch[PMU_ELSTER_MAX_CHANNELS]; /* every channel */
     unsigned intervals, markers[256];
     unsigned status_or;
     int64_t first_day;                /* time of the first E4 */
@@ -263,9 +264,11 @@ static void decode_profile(const uint8_t *stream, size_t len, struct lp_sum *s)
             } else {
                 s->intervals++;
                 s->status_or |= item.status;
-                for (size_t c = 0; c < item.n_channels; c++)
+                for (size_t c = 0; c < item.n_channels; c++) {
+                    s->ch[item.channel[c]] += item.raw[c];
                     if (item.channel[c] == 0)
                         s->import += item.raw[c];
+                }
             }
             continue;
         }
@@ -277,9 +280,11 @@ static void decode_profile(const uint8_t *stream, size_t len, struct lp_sum *s)
     while ((st = pmu_elster_lp_finish(&d, &item, NULL)) == PMU_OK)
         if (item.kind == PMU_ELSTER_LP_INTERVAL) {
             s->intervals++;
-            for (size_t c = 0; c < item.n_channels; c++)
+            for (size_t c = 0; c < item.n_channels; c++) {
+                s->ch[item.channel[c]] += item.raw[c];
                 if (item.channel[c] == 0)
                     s->import += item.raw[c];
+            }
         }
     assert_int_equal(st, PMU_DONE);
 }
@@ -522,6 +527,42 @@ static void test_registers_and_profile(void **state)
     teardown(NULL);
 }
 
+static void test_every_identity(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a1700-16tou", "a1700-32tou", "a1700-32tou-5cdr",
+                                        "a1140", "a1120"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        start(names[k], NULL);
+        now_ms = at("2024-03-10T12:00:00");
+        session();
+        for (size_t i = 0; i < model.n_identities; i++) {
+            const struct pmu_elster_identity *id = &model.identities[i];
+            if (id->encoding == PMU_ELSTER_ENC_LP_STREAM || id->id == 551)
+                continue; /* read through the selection: test_registers_and_profile */
+            if (!id->readable) {
+                assert_int_equal(read_error(id->id, 1, 64), PMU_ELSTER_ERR_COMMAND);
+                continue;
+            }
+            static uint8_t item[16384];
+            read_item(id->id, item, sizeof item); /* every packet, all sets, full length */
+            unsigned past = pmu_elster_packets(id->length) * id->sets + 1;
+            assert_int_equal(read_error(id->id, past, 64), PMU_ELSTER_ERR_PACKET);
+            if (id->encoding == PMU_ELSTER_ENC_BILLING_SET) {
+                struct pmu_elster_billing b;
+                assert_int_equal(pmu_elster_billing_decode(item, id->length, model.tou_registers,
+                                                           model.cdr_count == 5, &b, NULL),
+                                 PMU_OK);
+                assert_true(b.billing_count > 0);
+            }
+        }
+        /* The A1120 has no load profile: 550 is ERR2. */
+        if (pmu_elster_model_identity(&model, 550) == NULL)
+            assert_int_equal(read_error(550, 1, 64), PMU_ELSTER_ERR_IDENTITY);
+        teardown(NULL);
+    }
+}
+
 static void test_billing(void **state)
 {
     (void)state;
@@ -572,6 +613,12 @@ static void test_writes_read_back(void **state)
     start("a1700-16tou", NULL);
     now_ms = at("2024-03-10T12:10:00");
     session();
+    uint8_t r[80];
+    read_item(507, r, sizeof r);
+    uint64_t import1 = energy(r);
+    static uint8_t lp[1 << 15];
+    struct lp_sum before;
+    decode_profile(lp, read_profile(0, lp, sizeof lp), &before);
     uint8_t b[128];
     static const uint8_t vt[7] = {0x00, 0x00, 0x10, 0x01, 0x00, 0x10, 0x01};
     static const uint8_t ct[6] = {0x00, 0x20, 0x00, 0x00, 0x00, 0x05};
@@ -631,13 +678,23 @@ static void test_writes_read_back(void **state)
     struct pmu_timestamp back;
     assert_int_equal(pmu_elster_datetime_decode(b, &back, NULL), PMU_OK);
     assert_int_equal(pmu_timestamp_to_seconds(&back), now_ms / 1000 + 3600);
+    /* Instantaneous values: 605 asks, reads back ready, 606 answers. */
+    uint8_t req = (uint8_t)pmu_elster_instant_request(0, PMU_ELSTER_Q_VOLTAGE);
+    write_item(605, 1, &req, 1, 0);
+    assert_int_equal(read_packet(605, 1, 1, b, &n, &code), PMU_OK);
+    assert_true(pmu_elster_instant_ready(b[0]));
+    assert_int_equal(read_packet(606, 1, 7, b, &n, &code), PMU_OK);
+    struct pmu_elster_instant inst;
+    assert_int_equal(pmu_elster_instant_decode(b, &inst, NULL), PMU_OK);
+    assert_true(inst.available);
+    double volts = atof(inst.value);
+    assert_true(volts >= 227.0 && volts <= 233.0);
     /* The programming counter counted the writes; the status says "comms write". */
     assert_int_equal(read_packet(680, 1, 14, b, &n, &code), PMU_OK);
     struct pmu_elster_counter cnt;
     assert_int_equal(pmu_elster_counter_decode(b, 14, &cnt, NULL), PMU_OK);
     assert_int_equal(cnt.count, 12);
     /* The profile shows E8 twice, the time change, and 15-minute intervals after. */
-    static uint8_t lp[1 << 15];
     size_t len = read_profile(0, lp, sizeof lp);
     struct lp_sum s;
     decode_profile(lp, len, &s);
@@ -645,8 +702,12 @@ static void test_writes_read_back(void **state)
     assert_int_equal(s.markers[PMU_ELSTER_LP_TIME_CHANGE], 1);
     assert_int_equal(s.period_min, 15);
     assert_true(s.status_or & PMU_ELSTER_LP_TIME_SYNC);
-    /* Registers still equal base + profile: today's import in the profile equals the
-     * register's advance since midnight (from the billing-free history). */
+    assert_int_equal(s.first_day, before.first_day);
+    /* The register's advance since the first session is the profile's, through the
+     * clock change and the new channels and period. */
+    read_item(507, r, sizeof r);
+    assert_true(energy(r) - import1 == s.import - before.import);
+    assert_true(cnt.times[0] == now_ms / 1000 - 2 * 3600 + 3600); /* meter clock of the 861 write */
     teardown(NULL);
 }
 
@@ -657,8 +718,9 @@ static void test_profile_faults(void **state)
     int64_t t1 = at("2024-03-10T12:10:00");
     now_ms = t1;
     session();
-    uint8_t r[80];
+    uint8_t r[80], r1[80];
     read_item(507, r, sizeof r);
+    memcpy(r1, r, sizeof r1);
     uint64_t import1 = energy(r);
     static uint8_t lp1[1 << 15], lp2[1 << 15];
     size_t n1 = read_profile(6, lp1, sizeof lp1);
@@ -678,8 +740,15 @@ static void test_profile_faults(void **state)
     assert_true(s2.markers[PMU_ELSTER_LP_TIME_CHANGE] > 0);
     assert_true(s2.status_or & PMU_ELSTER_LP_TRANSIENT_RESET);
     assert_true(s2.status_or & PMU_ELSTER_LP_TIME_SYNC);
-    /* ... and still: register advance = profile sum. */
+    /* ... and still: register advance = profile sum, on every channel the profile
+     * carries (import, export, Q1, Q4). */
     assert_true(energy(r) - import1 == s2.import - s1.import);
+    static const unsigned carried[] = {0, 1, 2, 5};
+    for (size_t k = 0; k < 4; k++) {
+        unsigned c = carried[k];
+        assert_true(energy(r + 8 * c) - energy(r1 + 8 * c) == s2.ch[c] - s1.ch[c]);
+    }
+    assert_true(s2.ch[5] > 0 || s2.ch[1] == 0); /* Q4 follows export */
     /* The events and the power-down counter count the outages. */
     uint8_t ev[66 * 12];
     read_item(544, ev, sizeof ev);
@@ -735,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_errors_and_timeout),
         cmocka_unit_test(test_registers_and_profile),
+        cmocka_unit_test(test_every_identity),
         cmocka_unit_test(test_billing),
         cmocka_unit_test(test_writes_read_back),
         cmocka_unit_test(test_profile_faults),
