@@ -17,7 +17,8 @@
 static const char write_usage[] =
     "usage: pmu write PATH|--meter SERIAL --password P [--set-clock[=TIME]] [--md-reset]\n"
     "                 [--vt P/S] [--ct P/S] [--lp-mask CH,...] [--lp-period MIN]\n"
-    "                 [--scheme-id ID] [--json] [--trace FILE] [--db CONN]\n"
+    "                 [--scheme-id ID] [--raw ID[:SET]=HEX]... [--json] [--trace FILE]\n"
+    "                 [--db CONN]\n"
     "\n"
     "Writes to an Elster A1700/A1140/A1120 meter (docs/elster.md), reads each value back\n"
     "and compares. PATH is a comms path; protocol=elster is implied.\n"
@@ -30,6 +31,8 @@ static const char write_usage[] =
     "                      6 VA, 7..9 CDR1..3, 10..13 external inputs 1..4)\n"
     "  --lp-period MIN     load-profile period: 1, 2, 3, 4, 5, 6, 10, 15, 20, 30 or 60\n"
     "  --scheme-id ID      scheme id text (16 characters on the A1700, 8 on the A1140)\n"
+    "  --raw ID[:SET]=HEX  any writable identity, e.g. the TOU tables (930..934,\n"
+    "                      docs/elster.md): --raw 932:3=00000100... --raw 934=\n"
     "  --password P        the meter password (or PMU_METER_PASSWORD); 8 characters\n"
     "  --meter SERIAL      a meter of the meter list (its comms path); --db CONN the store\n"
     "  --json              one JSON object with the writes, before and after\n"
@@ -45,7 +48,7 @@ struct write_args {
     bool json;
     struct pmu_elster_write writes[MAX_WRITES];
     size_t n_writes;
-    uint8_t data[MAX_WRITES][32];
+    uint8_t data[MAX_WRITES][PMU_ELSTER_WRITE_MAX];
     int rc;
 };
 
@@ -94,6 +97,7 @@ static int parse_args(int argc, char **argv, struct write_args *a)
         {"scheme-id", required_argument, NULL, 's'}, {"password", required_argument, NULL, 'w'},
         {"meter", required_argument, NULL, 'M'},     {"db", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},            {"trace", required_argument, NULL, 't'},
+        {"raw", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
     int c, rc;
     struct pmu_elster_write *w;
@@ -161,6 +165,22 @@ static int parse_args(int argc, char **argv, struct write_args *a)
             memcpy((uint8_t *)w->data, optarg, strlen(optarg));
             w->len = strlen(optarg);
             break;
+        case 'R': {
+            char *end;
+            unsigned long id = strtoul(optarg, &end, 10), set = 0;
+            if (*end == ':')
+                set = strtoul(end + 1, &end, 10);
+            const char *eq = end;
+            size_t n = 0;
+            if (*eq != '=' || id > 999 || set > 255 || (w = add(a, (unsigned)id)) == NULL ||
+                pmu_elster_hex_decode(eq + 1, strlen(eq + 1), (uint8_t *)w->data, PMU_ELSTER_WRITE_MAX, &n, &err) !=
+                    PMU_OK)
+                return bad("--raw", optarg, "expected ID[:SET]=HEX, e.g. 934= or 932:3=000001...");
+            w->set = (unsigned)set;
+            w->len = n;
+            w->verify = n > 0;
+            break;
+        }
         case 'w': a->password = optarg; break;
         case 'M': a->meter = optarg; break;
         case 'd': a->db = optarg; break;

@@ -337,6 +337,34 @@ static void test_writes(void **state)
     assert_non_null(strstr(outbuf, "before 00001001001001"));
 }
 
+/* The TOU tables (openpmu identities 930..934): a 128-byte item in two packets, a set
+ * of 932 at its own packet, the activation; each read back. */
+static void test_tou_tables(void **state)
+{
+    (void)state;
+    start_sim("a1700-16tou", NULL, NULL, NULL, NULL);
+    char path[512];
+    elster_path(0, path, sizeof path);
+    char special[257] = "", day[97] = "", args[1024];
+    for (int i = 0; i < 32; i++) /* 32 special days: 25 Dec, day type 3, every year */
+        strcat(special, i == 0 ? "0C1903FF" : "00000000");
+    strcat(day, "000001061E02"); /* 00:00 rate 1, 06:30 rate 2, then unused points */
+    for (int i = 2; i < 16; i++)
+        strcat(day, "FF0000");
+    snprintf(args, sizeof args, "--raw 933=%s --raw 932:3=%s --raw 934=", special, day);
+    int rc;
+    json_t *w = write_json(path, args, &rc);
+    if (rc != 0)
+        fail_msg("pmu write failed: %s %.600s", error_of(w), outbuf);
+    json_t *writes = json_object_get(json_object_get(w, "elster"), "writes");
+    assert_string_equal(str(json_array_get(writes, 0), "verdict"), "verified");
+    assert_string_equal(str(json_array_get(writes, 0), "after"), special);
+    assert_string_equal(str(json_array_get(writes, 1), "verdict"), "verified");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(writes, 1), "set")), 3);
+    assert_string_equal(str(json_array_get(writes, 2), "verdict"), "accepted");
+    json_decref(w);
+}
+
 static void with_fault(const char *faults, bool must_fail, const char *words)
 {
     start_sim("a1700-16tou", "--faults", faults, "--fault-seed", "7");
@@ -468,6 +496,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_registers_pty, stop),
         cmocka_unit_test_teardown(test_models, stop),
         cmocka_unit_test_teardown(test_writes, stop),
+        cmocka_unit_test_teardown(test_tou_tables, stop),
         cmocka_unit_test_teardown(test_fault_line, stop),
         cmocka_unit_test_teardown(test_fault_wrong_password, stop),
         cmocka_unit_test_teardown(test_fault_profile, stop),
