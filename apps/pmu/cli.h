@@ -31,6 +31,7 @@ int pmu_cli_fail(const char *cmd, enum pmu_status status, const struct pmu_error
 
 int pmu_cmd_parse(int argc, char **argv);
 int pmu_cmd_read(int argc, char **argv);
+int pmu_cmd_write(int argc, char **argv);
 int pmu_cmd_meter(int argc, char **argv);
 int pmu_cmd_site(int argc, char **argv);
 int pmu_cmd_group(int argc, char **argv);

@@ -39,6 +39,10 @@ static const char read_usage[] =
     "                     stored, each meter's in one transaction\n"
     "  --group NAME       every meter of a group, likewise\n"
     "  --db CONN          the store (default $PMU_DB, else openpmu.db)\n"
+    "  --billing-sets N   Elster meters (protocol=elster): historical billing sets to\n"
+    "                     read, most recent first (default 1, 0 none)\n"
+    "  --lp-days N        Elster meters: load profile of the last N days and today\n"
+    "                     (default 1; --profile FROM.. counts the days from FROM)\n"
     "\n"
     "Exit status: 0 read, 1 the meter could not be read (the message says why), 2 usage.\n";
 
@@ -87,6 +91,20 @@ static int add_codes(struct read_args *a, char *list)
     return PMU_EXIT_OK;
 }
 
+/* Days of load profile an Elster meter gives for --profile FROM..: whole days from
+ * FROM to the host's today. */
+static unsigned days_since(const struct pmu_timestamp *from)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    struct pmu_timestamp today = {-1, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 0, 0, 0};
+    struct pmu_timestamp day = *from;
+    day.hour = day.minute = day.second = 0;
+    int64_t d = (pmu_timestamp_to_seconds(&today) - pmu_timestamp_to_seconds(&day)) / 86400;
+    return d < 0 ? 0 : d > 999 ? 999 : (unsigned)d;
+}
+
 static int parse_args(int argc, char **argv, struct read_args *a)
 {
     static const struct option opts[] = {
@@ -96,8 +114,11 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         {"list", required_argument, NULL, 'l'},    {"parallel", required_argument, NULL, 'n'},
         {"meter", required_argument, NULL, 'm'},   {"group", required_argument, NULL, 'g'},
         {"db", required_argument, NULL, 'd'},
+        {"billing-sets", required_argument, NULL, 'B'}, {"lp-days", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     int c, rc;
+    a->billing_sets = 1;
+    a->lp_days = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'r': a->req.readout = true; break;
@@ -124,6 +145,18 @@ static int parse_args(int argc, char **argv, struct read_args *a)
             break;
         }
         case 'w': a->req.password = optarg; break;
+        case 'B':
+        case 'L': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end != '\0' || optarg[0] == '\0' || v > (c == 'B' ? 24ul : 999ul)) {
+                fprintf(stderr, "pmu read: --%s wants a number in 0..%d, got '%s'\n",
+                        c == 'B' ? "billing-sets" : "lp-days", c == 'B' ? 24 : 999, optarg);
+                return PMU_EXIT_USAGE;
+            }
+            *(c == 'B' ? &a->billing_sets : &a->lp_days) = (unsigned)v;
+            break;
+        }
         case 'o':
             if ((rc = add_codes(a, optarg)) != PMU_EXIT_OK)
                 return rc;
@@ -169,6 +202,9 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         a->req.readout = true;
     if (a->req.password == NULL)
         a->req.password = getenv("PMU_METER_PASSWORD");
+    a->elster.plan.reads = PMU_ELSTER_READ_ALL;
+    a->elster.plan.billing_sets = a->billing_sets;
+    a->elster.plan.lp_days = a->req.profile && a->req.has_from ? days_since(&a->req.from) : a->lp_days;
     return PMU_EXIT_OK;
 }
 
@@ -192,6 +228,7 @@ static void print_text(const struct pmu_session *s)
 {
     if (s->has_ident)
         render_print_ident(&s->ident);
+    elster_cli_print(s);
     render_print_readout(&s->result);
     if (s->n_misses > 0) {
         printf("\nNot available\n");
@@ -209,6 +246,8 @@ static void print_json(const struct target *t, const struct pmu_session *s, bool
     if (t->serial[0])
         json_object_set_new(root, "meter", json_string(t->serial));
     render_readout_into(root, &s->result);
+    if (s->elster != NULL)
+        json_object_set_new(root, "elster", elster_cli_json(s));
     json_t *missing = json_array();
     for (size_t i = 0; i < s->n_misses; i++)
         json_array_append_new(missing, json_pack("{s:s, s:s}", "code", s->misses[i].code,
@@ -349,8 +388,17 @@ int pmu_cmd_read(int argc, char **argv)
     for (size_t i = 0; i < n && rc == PMU_EXIT_OK; i++) {
         struct pmu_path path;
         targets[i].run = &r;
-        if (pmu_path_parse(targets[i].path_text, &path, &err) != PMU_OK ||
-            pmu_engine_add(e, &path, &a.req, on_done, &targets[i], &err) != PMU_OK)
+        const struct pmu_read_request *req = &a.req;
+        if (pmu_path_parse(targets[i].path_text, &path, &err) != PMU_OK) {
+            rc = PMU_EXIT_FAILURE;
+            break;
+        }
+        if (path.elster) { /* Elster meters get the Elster plan (registers, billing sets, profile) */
+            if ((rc = elster_cli_prepare("read", &a.elster, &a.req)) != PMU_EXIT_OK)
+                goto engine_done;
+            req = &a.elster.req;
+        }
+        if (pmu_engine_add(e, &path, req, on_done, &targets[i], &err) != PMU_OK)
             rc = PMU_EXIT_FAILURE;
     }
     if (rc == PMU_EXIT_OK && pmu_engine_run(e, &err) != PMU_OK)
@@ -359,6 +407,7 @@ int pmu_cmd_read(int argc, char **argv)
         fprintf(stderr, "pmu read: %s\n", err.message);
     else
         rc = r.failed > 0 ? PMU_EXIT_DATA : PMU_EXIT_OK;
+engine_done:
     fflush(stdout); /* results before the summary, also when stdout is a pipe */
     if (store != NULL) {
         const char *outcome = r.failed == 0 ? "ok" : r.failed < r.total ? "partial" : "failed";
@@ -375,6 +424,7 @@ int pmu_cmd_read(int argc, char **argv)
                 r.done - r.failed, r.total, t, t > 0 ? (double)r.done / t : 0.0, r.failed);
     }
     pmu_engine_free(e);
+    elster_cli_free(&a.elster);
     if (trace != NULL)
         fclose(trace);
 out:

@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"parse", pmu_cmd_parse, "decode an IEC 62056-21 capture (frames, data sets, load profiles)"},
     {"read", pmu_cmd_read, "read one meter over its comms path (readout, registers, load profile)"},
+    {"write", pmu_cmd_write, "write to an Elster meter (clock, MD reset, ratios, profile setup), read back"},
     {"meter", pmu_cmd_meter, "the meter list: add, list, show, edit, rm, import, export"},
     {"site", pmu_cmd_site, "sites where meters are installed"},
     {"group", pmu_cmd_group, "groups of meters read together"},

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "elster_cli.h"
 #include "pmu/path.h"
 #include "pmu/session.h"
 #include "pmu/store.h"
@@ -26,6 +27,9 @@ struct read_args {
     const char *group;                     /* --group NAME */
     const char *db;                        /* --db CONN */
     size_t parallel;
+    /* Elster meters (protocol=elster paths): --billing-sets, --lp-days */
+    struct elster_cli elster;
+    unsigned billing_sets, lp_days;
 };
 
 struct run;

@@ -46,6 +46,7 @@ struct pmu_path {
     unsigned max_baud;
     enum pmu_parity parity;
     bool echo;                         /* RS-485 two-wire: discard our own bytes */
+    bool elster;                       /* protocol=elster: an Elster A1xxx meter (docs/elster.md) */
     unsigned reaction_ms;
     unsigned switch_delay_ms;
     unsigned timeout_ms;

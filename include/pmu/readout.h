@@ -100,4 +100,18 @@ void pmu_readout_free(struct pmu_readout *r);
 enum pmu_status pmu_readout_add_block(struct pmu_readout *r, const uint8_t *data, size_t len,
                                       size_t base_offset, size_t frame, bool continues);
 
+/* Building a readout from values a driver decoded itself (e.g. the Elster register
+ * protocol), so those meters are rendered and stored like any other. Strings and values
+ * are copied. put_row appends to the last profile put, with its own time (interval end,
+ * or the event time of a "P.98" event log whose first value is the event code). */
+enum pmu_status pmu_readout_put_record(struct pmu_readout *r, const char *address,
+                                       const struct pmu_obis *obis, const struct pmu_value *values,
+                                       size_t n);
+enum pmu_status pmu_readout_put_profile(struct pmu_readout *r, const char *address,
+                                        const struct pmu_timestamp *start, uint32_t status,
+                                        unsigned interval_min,
+                                        const struct pmu_profile_channel *channels, size_t n);
+enum pmu_status pmu_readout_put_row(struct pmu_readout *r, const struct pmu_timestamp *time,
+                                    const struct pmu_value *values, size_t n);
+
 #endif

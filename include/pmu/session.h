@@ -24,6 +24,9 @@
 #include "pmu/path.h"
 #include "pmu/readout.h"
 
+struct pmu_elster_plan;
+struct pmu_elster_driver;
+
 struct pmu_read_request {
     bool readout;                   /* the data readout (readout mode) */
     const char *const *codes;       /* addresses to read with R1 (programming mode) */
@@ -32,6 +35,9 @@ struct pmu_read_request {
     bool has_from, has_to;          /* open range when absent */
     struct pmu_timestamp from, to;
     const char *password;           /* P1 password for programming mode */
+    /* Elster A1xxx meters: after the identification the session hands over to the
+     * Elster driver with this plan (pmu/elster_session.h); NULL for IEC meters. */
+    const struct pmu_elster_plan *elster;
 };
 
 /* One code the meter could not give (it answered (ERROR) to R1). */
@@ -102,6 +108,7 @@ struct pmu_session {
     struct pmu_readout result;
     struct pmu_session_miss *misses;
     size_t n_misses;
+    struct pmu_elster_driver *elster; /* the Elster driver when req.elster is set */
     size_t bytes_in, bytes_out;     /* counted for progress and benchmarks */
     unsigned exchanges;             /* request/answer pairs, for the timing bound */
     unsigned repeats;               /* NAKs sent, requests repeated, sign-ons restarted */
@@ -113,6 +120,10 @@ struct pmu_session {
 enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *path,
                                  const struct pmu_read_request *req, struct pmu_error *err);
 void pmu_session_free(struct pmu_session *s);
+/* The host's clock, for meter clock offsets and clock writes: host meter-time
+ * milliseconds (civil local time as pmu_timestamp_to_seconds counts it) = session
+ * time + offset_ms. The engine sets it before starting a session. */
+void pmu_session_set_host_clock(struct pmu_session *s, int64_t offset_ms);
 
 void pmu_session_start(struct pmu_session *s, uint64_t now, struct pmu_session_out *out);
 /* Starts on a call the session before it left up (keep_call): no dialling, straight to

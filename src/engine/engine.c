@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "pmu/link.h"
@@ -52,6 +53,18 @@ struct pmu_engine {
 static uint64_t now_ms(void)
 {
     return uv_hrtime() / 1000000u;
+}
+
+/* The host's local civil time in meter-time milliseconds minus the session clock: what
+ * sessions need for meter clock offsets and clock writes (pmu_session_set_host_clock). */
+static int64_t host_clock_offset(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    struct pmu_timestamp t = {-1, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+    return pmu_timestamp_to_seconds(&t) * 1000 + ts.tv_nsec / 1000000 - (int64_t)now_ms();
 }
 
 struct pmu_engine *pmu_engine_new(const struct pmu_engine_options *opt, struct pmu_error *err)
@@ -204,6 +217,7 @@ static bool continue_call(struct job *j)
         return false; /* reported by finish(); the call is dropped with the port */
     }
     j->session->keep_call = same_call(e, &j->path) >= 0;
+    pmu_session_set_host_clock(j->session, host_clock_offset());
     pmu_session_start_connected(j->session, now_ms(), &out);
     apply(j, &out);
     return true;
@@ -423,6 +437,7 @@ static void start(struct pmu_engine *e, struct pending *p)
         return;
     }
     j->session->keep_call = same_call(e, &j->path) >= 0;
+    pmu_session_set_host_clock(j->session, host_clock_offset());
     j->poll.data = j;
     j->open_handles = 2;
     uv_poll_start(&j->poll, UV_READABLE, on_poll);

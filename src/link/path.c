@@ -111,6 +111,12 @@ static enum pmu_status option(struct pmu_path *p, const char *name, size_t nlen,
                                  (int)vlen, v);
         return PMU_OK;
     }
+    if (IS("protocol")) {
+        if (!VIS("iec") && !VIS("elster"))
+            return pmu_error_set(err, PMU_E_SYNTAX, at, "option 'protocol': use iec or elster");
+        p->elster = VIS("elster");
+        return PMU_OK;
+    }
     if (IS("echo")) {
         if (!VIS("0") && !VIS("1"))
             return pmu_error_set(err, PMU_E_SYNTAX, at, "option 'echo': use 0 or 1");
@@ -135,7 +141,7 @@ static enum pmu_status option(struct pmu_path *p, const char *name, size_t nlen,
     }
     return pmu_error_set(err, PMU_E_SYNTAX, at,
                          "unknown option '%.*s' (known: address, baud, max_baud, parity, echo, "
-                         "reaction_ms, switch_delay_ms, timeout_ms, inter_char_ms, retries, checksum)",
+                         "protocol, reaction_ms, switch_delay_ms, timeout_ms, inter_char_ms, retries, checksum)",
                          (int)nlen, name);
 #undef IS
 #undef VIS
@@ -480,6 +486,8 @@ int pmu_path_format(const struct pmu_path *p, char *buf, size_t size)
         ADD("parity=%s", p->parity == PMU_PARITY_HW ? "hw" : p->parity == PMU_PARITY_SOFT ? "soft" : "none");
     if (p->echo)
         ADD("echo=1");
+    if (p->elster)
+        ADD("protocol=elster");
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
         unsigned v = *(const unsigned *)(const void *)((const char *)p + numbers[i].field);
         unsigned dv = *(const unsigned *)(const void *)((const char *)&d + numbers[i].field);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pmu/dataset.h"
+#include "pmu/elster_session.h"
 
 enum wait {
     W_NONE,
@@ -47,12 +48,52 @@ uint64_t pmu_wire_ms(size_t n, unsigned baud)
     return ((uint64_t)n * 10000u + baud - 1) / baud;
 }
 
+static enum pmu_status parser_init(struct pmu_session *s, struct pmu_error *err)
+{
+    struct pmu_iec_parser_options po = {.checksum = s->path.checksum, .no_option_select = true};
+    if (pmu_iec_parser_init(&s->parser, &po) != PMU_OK)
+        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+    pmu_readout_init(&s->result);
+    pmu_dialer_init(&s->dialer, &s->path.dial);
+    s->baud = s->path.baud ? s->path.baud : s->path.kind == PMU_LINK_TCP ? 9600 : 300;
+    s->status = PMU_OK;
+    pmu_error_clear(&s->error);
+    return PMU_OK;
+}
+
+/* An Elster meter: programming mode (option Y = 6), the driver does the rest. */
+static enum pmu_status elster_init(struct pmu_session *s, struct pmu_error *err)
+{
+    s->elster = calloc(1, sizeof *s->elster);
+    if (s->elster == NULL)
+        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+    enum pmu_status st = pmu_elster_driver_init(s->elster, s->req.elster, &s->result, false, 0, err);
+    if (st == PMU_OK)
+        st = parser_init(s, err);
+    if (st != PMU_OK) {
+        pmu_elster_driver_free(s->elster);
+        free(s->elster);
+        s->elster = NULL;
+        return st;
+    }
+    s->programming = true;
+    return PMU_OK;
+}
+
+void pmu_session_set_host_clock(struct pmu_session *s, int64_t offset_ms)
+{
+    if (s->elster != NULL)
+        pmu_elster_driver_host_clock(s->elster, offset_ms);
+}
+
 enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *path,
                                  const struct pmu_read_request *req, struct pmu_error *err)
 {
     memset(s, 0, sizeof *s);
     s->path = *path;
     s->req = *req;
+    if (req->elster != NULL)
+        return elster_init(s, err);
     if (!req->readout && req->n_codes == 0 && !req->profile)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
                              "nothing to read: ask for the readout, codes or the profile");
@@ -66,22 +107,19 @@ enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *p
         if (strlen(req->codes[i]) > 32)
             return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "code '%s' is longer than 32 characters",
                                  req->codes[i]);
-    struct pmu_iec_parser_options po = {.checksum = path->checksum, .no_option_select = true};
-    if (pmu_iec_parser_init(&s->parser, &po) != PMU_OK)
-        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
-    pmu_readout_init(&s->result);
-    pmu_dialer_init(&s->dialer, &s->path.dial);
     s->programming = !req->readout;
-    s->baud = path->baud ? path->baud : path->kind == PMU_LINK_TCP ? 9600 : 300;
-    s->status = PMU_OK;
-    pmu_error_clear(&s->error);
-    return PMU_OK;
+    return parser_init(s, err);
 }
 
 void pmu_session_free(struct pmu_session *s)
 {
     pmu_iec_parser_free(&s->parser);
     pmu_readout_free(&s->result);
+    if (s->elster != NULL) {
+        pmu_elster_driver_free(s->elster);
+        free(s->elster);
+        s->elster = NULL;
+    }
     free(s->misses);
     s->misses = NULL;
 }
@@ -309,11 +347,19 @@ static void on_ident(struct pmu_session *s, const struct pmu_iec_frame *f)
         s->answer_due = s->now + s->path.timeout_ms;
         return;
     }
+    if (s->elster != NULL) {
+        struct pmu_error e;
+        if (pmu_elster_driver_ident(s->elster, f->raw, f->raw_len, &e) != PMU_OK) {
+            fail(s, e.code, "%s", e.message);
+            return;
+        }
+    }
     unsigned rate = s->ident.baud < s->path.max_baud ? s->ident.baud : s->path.max_baud;
     if (s->path.baud)
         rate = s->path.baud;
     uint8_t msg[8];
-    long n = pmu_iec_build_option('0', pmu_iec_baud_char(rate), s->programming ? '1' : '0', msg, sizeof msg);
+    long n = pmu_iec_build_option('0', pmu_iec_baud_char(rate),
+                                 s->elster ? '6' : s->programming ? '1' : '0', msg, sizeof msg);
     queue(s, msg, (size_t)n, at, true, 0, 0);
     if (can_switch(s)) /* switch once the option select has left the wire at the old rate */
         schedule_switch(s, at + pmu_wire_ms((size_t)n, s->baud) + s->path.switch_delay_ms, rate);
@@ -347,6 +393,44 @@ static bool answer_matches(const struct pmu_iec_frame *f, const char *code)
     if (pmu_dataset_next(&rd, &ds, NULL) != PMU_OK)
         return false;
     return ds.address_len == strlen(code) && memcmp(ds.address, code, ds.address_len) == 0;
+}
+
+/* The Elster driver's next message, or B0 when it is done. */
+static void elster_next(struct pmu_session *s, uint64_t at)
+{
+    uint8_t msg[256];
+    size_t n = 0, off = 0, slen = 0;
+    struct pmu_error e;
+    s->attempts = 0;
+    enum pmu_status st = pmu_elster_driver_next(s->elster, at, msg, sizeof msg, &n, &off, &slen, &e);
+    if (st == PMU_DONE) {
+        s->stage = PMU_STAGE_CLOSING;
+        s->state = W_CLOSE;
+        queue_command(s, "B0", NULL, at, false);
+        return;
+    }
+    if (st != PMU_OK) {
+        fail(s, st, "%s", e.message);
+        return;
+    }
+    s->stage = pmu_elster_driver_in_profile(s->elster) ? PMU_STAGE_PROFILE : PMU_STAGE_REGISTERS;
+    s->state = W_ANSWER;
+    queue(s, msg, n, at, true, off, slen);
+}
+
+/* An answer for the Elster driver: ACK, or a data block. */
+static void elster_answer(struct pmu_session *s, const struct pmu_iec_frame *f)
+{
+    struct pmu_error e;
+    bool ack = f->kind == PMU_IEC_ACK;
+    s->awaiting = false;
+    if (pmu_elster_driver_answer(s->elster, s->now, ack, ack ? NULL : f->data, ack ? 0 : f->data_len, &e) != PMU_OK) {
+        fail(s, e.code, "%s", e.message);
+        return;
+    }
+    /* After a repeat the meter may still send a second, late answer: the next request
+     * waits a whole answer time-out, and bytes that come meanwhile go unheard. */
+    elster_next(s, s->now + (s->attempts > 0 ? s->path.timeout_ms : reaction(s)));
 }
 
 static void on_block(struct pmu_session *s, const struct pmu_iec_frame *f)
@@ -432,6 +516,10 @@ static void on_frame(struct pmu_session *s, enum pmu_status st, const struct pmu
         return; /* anything else: the time-out restarts the sign-on */
     case W_READOUT:
     case W_ANSWER:
+        if (s->elster != NULL && !bad && (f->kind == PMU_IEC_DATA || f->kind == PMU_IEC_ACK)) {
+            elster_answer(s, f);
+            return;
+        }
         if (bad) {
             ask_again(s, "the meter's answer had a bad check character");
         } else if (f->kind == PMU_IEC_DATA) {
@@ -443,6 +531,17 @@ static void on_frame(struct pmu_session *s, enum pmu_status st, const struct pmu
     case W_P0:
         if (bad) {
             ask_again(s, "the meter's operand had a bad check character");
+        } else if (f->kind == PMU_IEC_COMMAND && strcmp(f->cmd, "P0") == 0 && s->elster != NULL) {
+            uint8_t msg[64];
+            size_t n = 0, off = 0, slen = 0;
+            struct pmu_error e;
+            if (pmu_elster_driver_seed(s->elster, f->data, f->data_len, msg, sizeof msg, &n, &off, &slen, &e) != PMU_OK) {
+                fail(s, e.code, "%s", e.message);
+                return;
+            }
+            s->attempts = 0;
+            s->state = W_PASSWORD;
+            queue(s, msg, n, s->now + reaction(s), true, off, slen);
         } else if (f->kind == PMU_IEC_COMMAND && strcmp(f->cmd, "P0") == 0) {
             snprintf(s->operand, sizeof s->operand, "%.*s", (int)f->data_len, (const char *)f->data);
             char data[40];
@@ -455,6 +554,20 @@ static void on_frame(struct pmu_session *s, enum pmu_status st, const struct pmu
     case W_PASSWORD:
         if (bad) {
             ask_again(s, "the meter's answer to the password had a bad check character");
+        } else if (s->elster != NULL && f->kind == PMU_IEC_NAK && s->attempts < s->path.retries) {
+            /* a wrong password is answered NAK, so is a damaged frame: try again, then give up */
+            repeat_request(s, "the meter keeps answering NAK to the password");
+        } else if (s->elster != NULL && (f->kind == PMU_IEC_ACK || f->kind == PMU_IEC_NAK ||
+                                         f->kind == PMU_IEC_DATA)) {
+            /* PROTOCOL.md 3: NAK or (ERRn) to the password means refused */
+            struct pmu_error e;
+            s->awaiting = false;
+            if (pmu_elster_driver_answer(s->elster, s->now, f->kind == PMU_IEC_ACK,
+                                         f->kind == PMU_IEC_DATA ? f->data : (const uint8_t *)"NAK",
+                                         f->kind == PMU_IEC_DATA ? f->data_len : 3, &e) != PMU_OK)
+                fail(s, e.code, "%s", e.message);
+            else
+                elster_next(s, s->now + reaction(s));
         } else if (f->kind == PMU_IEC_ACK) {
             next_request(s, s->now + reaction(s));
         } else if (f->kind == PMU_IEC_NAK) {

@@ -60,7 +60,8 @@ static void test_format_round_trip(void **state)
     (void)state;
     static const char *paths[] = {"serial:/dev/ttyUSB0", "serial:/dev/pts/3?address=42&baud=9600",
                                   "tcp:127.0.0.1:40000?address=00000002", "tcp:[::1]:7?retries=0",
-                                  "serial:/dev/ttyS0?parity=soft&echo=1&timeout_ms=100"};
+                                  "serial:/dev/ttyS0?parity=soft&echo=1&timeout_ms=100",
+                                  "serial:/dev/ttyS0?echo=1&protocol=elster"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         struct pmu_path p;
         char buf[512];
@@ -88,6 +89,7 @@ static void expect_error(const char *text, enum pmu_status code, size_t offset, 
 static void test_errors(void **state)
 {
     (void)state;
+    expect_error("serial:/dev/ttyS0?protocol=dlms", PMU_E_SYNTAX, 18, "use iec or elster");
     expect_error("/dev/ttyUSB0", PMU_E_SYNTAX, 0, "expected a link kind");
     expect_error("modem:123", PMU_E_SYNTAX, 0, "unknown link kind 'modem'");
     expect_error("serial:", PMU_E_SYNTAX, 7, "device path");
