@@ -227,6 +227,21 @@ int pmu_cli_gate(struct pmu_store *s, const char *db_option, const char *command
     return PMU_EXIT_OK;
 }
 
+int pmu_cli_open_gated(const char *command, const char *db_option, struct pmu_store **out)
+{
+    int rc = pmu_cli_open_store(command, db_option, out);
+    if (rc != PMU_EXIT_OK)
+        return rc;
+    struct pmu_cli_actor actor;
+    rc = pmu_cli_gate(*out, db_option, command, &actor);
+    pmu_cli_actor_done(&actor);
+    if (rc != PMU_EXIT_OK) {
+        pmu_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* ---- secrets from outside argv --------------------------------------------------- */
 
 static bool read_line(FILE *f, char out[PMU_PASSWORD_MAX])

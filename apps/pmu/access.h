@@ -23,6 +23,10 @@ struct pmu_cli_actor {
  * hand, and returns PMU_EXIT_DENIED. */
 int pmu_cli_gate(struct pmu_store *s, const char *db_option, const char *command, struct pmu_cli_actor *actor);
 
+/* pmu_cli_open_store, then the gate for `command`, for commands that only look:
+ * the store is closed again when the gate refuses. */
+int pmu_cli_open_gated(const char *command, const char *db_option, struct pmu_store **out);
+
 /* The database's key: PMU_KEY (hex), else the file PMU_KEY_FILE, else the default
  * beside the database (pmu_key_default_path). Prints why on failure. */
 int pmu_cli_load_key(const char *cmd, const char *db_option, bool create, struct pmu_key *key);
