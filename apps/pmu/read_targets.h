@@ -8,6 +8,7 @@
 
 #include "elster_cli.h"
 #include "pmu/path.h"
+#include "pmu/security.h"
 #include "pmu/session.h"
 #include "pmu/store.h"
 
@@ -26,6 +27,8 @@ struct read_args {
     size_t n_meters;
     const char *group;                     /* --group NAME */
     const char *db;                        /* --db CONN */
+    const struct pmu_key *key;             /* opens meter passwords from the vault; NULL
+                                              when not at hand */
     size_t parallel;
     /* Elster meters (protocol=elster paths): --billing-sets, --lp-days */
     struct elster_cli elster;
@@ -38,6 +41,9 @@ struct target {
     char serial[64];           /* "" for a single path */
     const char *path_text;     /* parsed again when queued: tens of thousands of parsed
                                   paths would cost more memory than the parsing time */
+    const char *password;      /* the meter's own password from the vault, or NULL */
+    struct pmu_elster_plan elster_plan; /* Elster meters: the plan and request of this one */
+    struct pmu_read_request elster_req;
     struct run *run;
 };
 
@@ -54,8 +60,9 @@ struct run {
 /* Meters of a list file: "PATH" or "meter SERIAL PATH" lines. *text owns the strings. */
 int read_targets_from_list(const char *file, struct target **out, size_t *n, char **text);
 
-/* Meters of the store: the --meter serials and the members of --group. *text owns
- * the path strings (free with free()). */
+/* Meters of the store: the --meter serials and the members of --group, with their
+ * vault passwords when a->key is set. *text owns the path and password strings
+ * (free with free()). */
 int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
                             struct target **out, size_t *n, char **text);
 

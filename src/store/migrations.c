@@ -13,7 +13,9 @@
  *      intervals (with the conflicts view) and events
  *   3  profile intervals packed as day rows (profile_days, one per channel and day,
  *      format in days.h); version 2's interval rows are moved into them and
- *      profile_intervals and profile_conflicts dropped */
+ *      profile_intervals and profile_conflicts dropped
+ *   4  security: users, sealed meter passwords (meter_secrets), the audit trail
+ *      (audit_log) and its anchor (docs/security.md) */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -153,6 +155,41 @@ struct migration {
     " data " BYTES " NOT NULL,"                                                         \
     " PRIMARY KEY (channel_id, day))" WITHOUT_ROWID ";\n"                              \
     "CREATE INDEX profile_days_conflicts ON profile_days (channel_id, day) WHERE conflicts > 0;\n"
+/* Users, the vault and the audit trail (docs/security.md). meter_secrets holds only
+ * sealed text; the key is outside the database. audit_log is append-only: seq is
+ * given by openpmu (1, 2, ...), not by the database, because it is part of the hashed
+ * bytes; audit_anchor has one row. */
+#define V4(ID, BIG)                                                                     \
+    "CREATE TABLE users ("                                                              \
+    " id " ID ","                                                                       \
+    " name TEXT NOT NULL UNIQUE,"                                                       \
+    " level TEXT NOT NULL,"                                                             \
+    " password_hash TEXT NOT NULL,"                                                     \
+    " disabled INTEGER NOT NULL DEFAULT 0,"                                             \
+    " created_at TEXT NOT NULL,"                                                        \
+    " updated_at TEXT NOT NULL);\n"                                                     \
+    "CREATE TABLE meter_secrets ("                                                      \
+    " meter_id " BIG " PRIMARY KEY REFERENCES meters(id) ON DELETE CASCADE,"            \
+    " sealed TEXT NOT NULL,"                                                            \
+    " updated_at TEXT NOT NULL);\n"                                                     \
+    "CREATE TABLE audit_log ("                                                          \
+    " seq " BIG " PRIMARY KEY,"                                                         \
+    " at TEXT NOT NULL,"                                                                \
+    " actor TEXT NOT NULL,"                                                             \
+    " action TEXT NOT NULL,"                                                            \
+    " meter TEXT NOT NULL DEFAULT '',"                                                  \
+    " scheme_version TEXT NOT NULL DEFAULT '',"                                         \
+    " before_digest TEXT NOT NULL DEFAULT '',"                                          \
+    " after_digest TEXT NOT NULL DEFAULT '',"                                           \
+    " detail TEXT NOT NULL DEFAULT '',"                                                 \
+    " prev_hash TEXT NOT NULL,"                                                         \
+    " hash TEXT NOT NULL);\n"                                                           \
+    "CREATE INDEX audit_log_meter ON audit_log (meter);\n"                              \
+    "CREATE TABLE audit_anchor ("                                                       \
+    " id INTEGER PRIMARY KEY,"                                                          \
+    " entries " BIG " NOT NULL,"                                                        \
+    " head_hash TEXT NOT NULL,"                                                         \
+    " mac TEXT NOT NULL);\n"
 
 static const struct migration migrations[] = {
     {"meter list: sites, meters, groups", V1(SQLITE_ID, "INTEGER"), V1(PG_ID, "BIGINT"), NULL},
@@ -160,6 +197,7 @@ static const struct migration migrations[] = {
      V2(SQLITE_ID, "INTEGER", " WITHOUT ROWID"), V2(PG_ID, "BIGINT", ""), NULL},
     {"profile intervals packed as one row per channel and day", V3("INTEGER", "BLOB", " WITHOUT ROWID"),
      V3("BIGINT", "BYTEA", ""), pmu_store_move_intervals_to_days},
+    {"security: users, meter secrets, audit trail", V4(SQLITE_ID, "INTEGER"), V4(PG_ID, "BIGINT"), NULL},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PMU_STORE_SCHEMA_VERSION,
