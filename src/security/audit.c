@@ -268,7 +268,7 @@ enum pmu_status pmu_audit_get(struct pmu_store *s, int64_t seq, struct pmu_audit
     struct pmu_store_arg a = pmu_arg_int(seq);
     enum pmu_status status = s->ops->query(s, sql, &a, 1, list_row, &l, NULL, err);
     if (status == PMU_OK && l.n == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no audit entry %lld", (long long)seq);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no audit entry %lld", (long long)seq);
     return status;
 }
 

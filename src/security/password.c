@@ -73,7 +73,7 @@ enum pmu_status pmu_user_authenticate(struct pmu_store *s, const char *name, con
     char hash[PMU_PASSWORD_HASH_MAX];
     struct pmu_error e2;
     enum pmu_status status = pmu_store_user_get(s, name, out, hash, &e2);
-    if (status != PMU_OK && status != PMU_E_RANGE) {
+    if (status != PMU_OK && status != PMU_E_NOT_FOUND) {
         if (err != NULL)
             *err = e2;
         return status;

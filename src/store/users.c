@@ -45,7 +45,7 @@ enum pmu_status pmu_store_user_get(struct pmu_store *s, const char *name, struct
         hash[0] = '\0';
     enum pmu_status status = s->ops->query(s, sql, &a, 1, user_row, &l, NULL, err);
     if (status == PMU_OK && l.n == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no user named '%s'", name);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no user named '%s'", name);
     return status;
 }
 
@@ -80,7 +80,7 @@ enum pmu_status pmu_store_user_add(struct pmu_store *s, const struct pmu_user_re
     struct pmu_user_record old;
     struct pmu_error e2;
     if (pmu_store_user_get(s, u->name, &old, NULL, &e2) == PMU_OK)
-        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "user '%s' already exists", u->name);
+        return pmu_error_set(err, PMU_E_EXISTS, PMU_NO_OFFSET, "user '%s' already exists", u->name);
     char now[24];
     pmu_store_utc_text(0, now);
     struct pmu_store_arg args[] = {pmu_arg_text(u->name), pmu_arg_text(pmu_level_name(u->level)),
@@ -97,7 +97,7 @@ static enum pmu_status update(struct pmu_store *s, const char *sql, const char *
     int64_t changed = 0;
     enum pmu_status status = s->ops->query(s, sql, args, 3, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no user named '%s'", name);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no user named '%s'", name);
     return status;
 }
 
