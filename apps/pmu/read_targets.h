@@ -12,6 +12,7 @@
 
 #define MAX_CODES 256
 #define MAX_METERS_ARGS 256
+#define MAX_POOL_ARGS 64
 
 struct read_args {
     const char *path_text;
@@ -26,6 +27,9 @@ struct read_args {
     const char *group;                     /* --group NAME */
     const char *db;                        /* --db CONN */
     size_t parallel;
+    const char *pools[MAX_POOL_ARGS];      /* --pool NAME=LINE,... */
+    size_t n_pools;
+    const char *pools_file;                /* --pools FILE */
 };
 
 struct run;
@@ -54,5 +58,10 @@ int read_targets_from_list(const char *file, struct target **out, size_t *n, cha
  * the path strings (free with free()). */
 int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
                             struct target **out, size_t *n, char **text);
+
+struct pmu_engine;
+
+/* Gives the engine the line pools of --pool and --pools FILE. */
+int read_pools_add(struct pmu_engine *e, const struct read_args *a);
 
 #endif
