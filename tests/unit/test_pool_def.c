@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "lines.h" /* src/engine: the pool bookkeeping, pure */
 #include "pmu/dialer.h"
 #include "pmu/path.h"
 #include "pmu/pool.h"
@@ -155,12 +156,84 @@ static void test_line_faults(void **state)
     assert_true(d.line_fault);
 }
 
+static bool nobody_else(void *ctx, const struct pmu_path *line)
+{
+    (void)line;
+    return ctx != NULL && strcmp(ctx, line->target) == 0; /* ctx: a device held outside */
+}
+
+/* Which line a call gets: free, healthy, in turn; the pool and line limits hold. */
+static void test_pick(void **state)
+{
+    (void)state;
+    struct pmu_pool def;
+    struct pool_run r;
+    assert_int_equal(pmu_pool_parse("m=serial:/dev/a,serial:/dev/b,serial:/dev/c;max_calls=2&bad_after=2", &def, NULL),
+                     PMU_OK);
+    assert_int_equal(pool_run_init(&r, &def, NULL), PMU_OK);
+    pmu_pool_free(&def);
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 0);
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 1);
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), -1); /* max_calls=2 */
+    assert_false(pool_release(&r, 0, CALL_OK, ""));
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 2);  /* in turn: c before a */
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), -1);
+    assert_false(pool_release(&r, 1, CALL_LINE_FAULT, "no dial tone"));
+    assert_false(pool_release(&r, 2, CALL_OK, ""));
+    assert_int_equal(pool_pick(&r, nobody_else, "/dev/a"), 1); /* a is held outside the pool */
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 2);
+    assert_true(pool_release(&r, 1, CALL_LINE_FAULT, "no dial tone")); /* 2 in a row: b is bad */
+    assert_false(pool_release(&r, 2, CALL_OK, ""));
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 0);
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 2);  /* b is skipped */
+    assert_false(pool_release(&r, 0, CALL_LINE_FAULT, "x"));
+    assert_false(pool_release(&r, 2, CALL_LINE_FAULT, "x"));
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 0);
+    assert_false(pool_release(&r, 0, CALL_RETRY, "busy"));  /* the far end answered: a's count resets */
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 2);
+    assert_true(pool_release(&r, 2, CALL_LINE_FAULT, "x"));
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 0);
+    assert_false(pool_release(&r, 0, CALL_LINE_FAULT, "x"));
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), 0);
+    assert_true(pool_release(&r, 0, CALL_LINE_FAULT, "the port is gone"));
+    assert_int_equal(pool_pick(&r, nobody_else, NULL), -2); /* every line out of service */
+    char msg[256];
+    pool_all_bad_message(&r, msg, sizeof msg);
+    assert_non_null(strstr(msg, "pool m: every line is out of service"));
+    assert_non_null(strstr(msg, "serial:/dev/a: the port is gone"));
+    pool_run_free(&r);
+}
+
+/* Whose fault a finished session is. */
+static void test_judge(void **state)
+{
+    (void)state;
+    static struct pmu_session s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(pmu_path_parse("serial:/dev/null>modem:0100000001", &s.path, NULL), PMU_OK);
+    assert_int_equal(pool_judge(&s, false), CALL_OK);
+    s.status = PMU_E_IO;
+    assert_int_equal(pool_judge(&s, true), CALL_LINE_FAULT);   /* the link broke */
+    assert_int_equal(pool_judge(&s, false), CALL_RETRY);       /* a lost call */
+    s.status = s.dialer.status = PMU_E_REFUSED;                /* BUSY */
+    assert_int_equal(pool_judge(&s, false), CALL_RETRY);
+    s.dialer.line_fault = true;                                /* ERROR to the init string */
+    assert_int_equal(pool_judge(&s, false), CALL_LINE_FAULT);
+    s.dialer.line_fault = false;
+    s.dialer.status = PMU_OK;                                  /* connected; password refused */
+    strcpy(s.dialer.connect, "CONNECT 9600");
+    assert_int_equal(pool_judge(&s, false), CALL_FINAL);
+    s.status = PMU_E_TIMEOUT;                                  /* the meter went quiet */
+    assert_int_equal(pool_judge(&s, false), CALL_RETRY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_full),   cmocka_unit_test(test_parse_defaults),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_pool_paths),
-        cmocka_unit_test(test_line_faults),
+        cmocka_unit_test(test_line_faults),  cmocka_unit_test(test_pick),
+        cmocka_unit_test(test_judge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
