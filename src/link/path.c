@@ -291,7 +291,7 @@ static enum pmu_status parse_link(const char *text, size_t end, struct pmu_path 
     else if (klen == 4 && memcmp(text, "pool", 4) == 0)
         set_defaults(out, PMU_LINK_POOL, dial);
     else
-        return pmu_error_set(err, PMU_E_SYNTAX, 0, "unknown link kind '%.*s': use serial, tcp or pool",
+        return pmu_error_set(err, PMU_E_SYNTAX, 0, "unknown link kind '%.*s': use serial or tcp",
                              (int)klen, text);
     const char *t = colon + 1;
     const char *q = memchr(t, '?', (size_t)(text + end - t));
