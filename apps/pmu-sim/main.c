@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "line.h"
+#include "pmu/elster.h"
 #include "pmu/sim.h"
 #include "remote.h"
 
@@ -45,6 +46,14 @@ struct options {
     const char *fleet;
     bool has_time;
     int64_t time_s;
+    const char *models_dir;        /* --models: Elster model files */
+};
+
+/* The Elster model files the groups use, loaded once each; they live until exit. */
+struct model_files {
+    size_t n;
+    char names[32][PMU_SIM_MODEL_NAME_MAX + 1];
+    struct pmu_elster_model models[32];
 };
 
 /* What the signal handlers need to shut down. */
@@ -82,7 +91,16 @@ static void usage(FILE *out)
             "  --baud R           highest rate offered; on TCP the fixed rate (default 9600)\n"
             "  --reaction-ms MS   reaction time (default 200; below 200 the identification\n"
             "                     advertises the 20 ms reaction time)\n"
-            "  --password P       programming-mode password (default 00000000)\n"
+            "  --password P       programming-mode password (default 00000000); for Elster\n"
+            "                     models the level 3 password (reads and writes)\n"
+            "  --model NAME       generic (default) or an Elster model: a1700-16tou,\n"
+            "                     a1700-32tou, a1700-32tou-5cdr, a1140, a1120\n"
+            "  --models DIR       where the Elster model files NAME.json are (default\n"
+            "                     $PMU_MODELS_DIR, else the source tree's models/)\n"
+            "  --password1 P, --password2 P, --password4 P\n"
+            "                     Elster password levels 1 (clear P1, reads), 2 (reads),\n"
+            "                     4 (reads and writes); none by default\n"
+            "  --password-timeout S  Elster log-in lifetime (default: the model's, 270 s)\n"
             "  --faults SPEC      faults, e.g. corrupt=0.01,drop=0.01,nak=0.05\n"
             "  --seed S           consumption seed (default 1)\n"
             "  --fault-seed S     fault seed (default 1)\n"
@@ -161,6 +179,8 @@ static bool set_option(struct options *o, const char *name, const char *value)
             fprintf(stderr, "pmu-sim: option '--%s': %s is not a whole number\n", name, value);
             return false;
         }
+    } else if (strcmp(name, "models") == 0) {
+        o->models_dir = value;
     } else if (strcmp(name, "time") == 0) {
         if (pmu_sim_time_parse(value, &o->time_s, &e) != PMU_OK) {
             fprintf(stderr, "pmu-sim: option '--time': %s\n", e.message);
@@ -171,7 +191,9 @@ static bool set_option(struct options *o, const char *name, const char *value)
         /* The meter options, named as in fleet files. */
         static const char *const meter_options[][2] = {
             {"mode", "mode"}, {"baud", "baud"}, {"reaction-ms", "reaction_ms"},
-            {"password", "password"}, {"faults", "faults"}};
+            {"password", "password"}, {"faults", "faults"}, {"model", "model"},
+            {"password1", "password1"}, {"password2", "password2"}, {"password4", "password4"},
+            {"password-timeout", "password_timeout"}};
         for (size_t i = 0; i < sizeof meter_options / sizeof meter_options[0]; i++) {
             if (strcmp(name, meter_options[i][0]) != 0)
                 continue;
@@ -457,6 +479,59 @@ static bool build_fleet(const struct options *o, struct pmu_sim_fleet *fleet,
     return true;
 }
 
+/* Loads the model file of every group playing an Elster model and points the group's
+ * options at it. */
+static bool load_models(const struct options *o, struct pmu_sim_fleet *fleet,
+                        struct model_files *files)
+{
+    const char *dir = o->models_dir;
+    if (dir == NULL)
+        dir = getenv("PMU_MODELS_DIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = PMU_MODELS_DIR;
+    for (size_t i = 0; i < fleet->n_groups; i++) {
+        struct pmu_sim_config *cfg = &fleet->groups[i].cfg;
+        if (cfg->elster_name[0] == '\0')
+            continue;
+        size_t k = 0;
+        while (k < files->n && strcmp(files->names[k], cfg->elster_name) != 0)
+            k++;
+        if (k == files->n) {
+            if (files->n == sizeof files->names / sizeof files->names[0]) {
+                fprintf(stderr, "pmu-sim: more than 32 Elster models\n");
+                return false;
+            }
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s.json", dir, cfg->elster_name);
+            size_t len;
+            char *text = read_file(path, &len);
+            if (text == NULL) {
+                fprintf(stderr, "pmu-sim: model '%s': cannot read %s: %s (see --models)\n",
+                        cfg->elster_name, path, strerror(errno));
+                return false;
+            }
+            struct pmu_error e;
+            enum pmu_status st = pmu_elster_model_load(text, len, &files->models[k], &e);
+            free(text);
+            if (st != PMU_OK) {
+                fprintf(stderr, "pmu-sim: %s: %s\n", path, e.message);
+                return false;
+            }
+            snprintf(files->names[k], sizeof files->names[k], "%s", cfg->elster_name);
+            files->n++;
+        }
+        cfg->elster = &files->models[k];
+    }
+    return true;
+}
+
+static void free_models(struct model_files *files)
+{
+    for (size_t i = 0; i < files->n; i++)
+        pmu_elster_model_free(&files->models[i]);
+    files->n = 0;
+}
+
 static size_t lines_of(const struct pmu_sim_group *g)
 {
     return (g->count + g->multidrop - 1) / g->multidrop;
@@ -590,9 +665,12 @@ int main(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     struct pmu_sim_fleet fleet;
     struct remote_plan plan; /* lives as long as the devices */
-    if (!build_fleet(&opt, &fleet, &plan) || !enough_files(&fleet, &plan)) {
+    static struct model_files models; /* lives as long as the meters */
+    if (!build_fleet(&opt, &fleet, &plan) || !load_models(&opt, &fleet, &models) ||
+        !enough_files(&fleet, &plan)) {
         pmu_sim_fleet_free(&fleet);
         free(plan.via);
+        free_models(&models);
         return 1;
     }
     /* A host that hangs up while we write must not kill us. */
@@ -635,5 +713,6 @@ int main(int argc, char **argv)
     free(app);
     pmu_sim_fleet_free(&fleet);
     free(plan.via);
+    free_models(&models);
     return ok ? 0 : 1;
 }

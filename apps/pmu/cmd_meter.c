@@ -279,7 +279,8 @@ static int meter_import(struct pmu_store *s, const struct meter_args *a)
     enum pmu_status status =
         pmu_store_meters_import_csv(s, (const char *)text, len, a->update, print_problem, &r, &n, &err);
     free(text);
-    if (status == PMU_E_SYNTAX || status == PMU_E_INVALID || status == PMU_E_TOO_LONG) {
+    if (status == PMU_E_SYNTAX || status == PMU_E_INVALID || status == PMU_E_EXISTS ||
+        status == PMU_E_TOO_LONG) {
         fprintf(stderr, "pmu meter import: nothing imported from %s\n", r.file);
         return PMU_EXIT_DATA;
     }

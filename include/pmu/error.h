@@ -30,7 +30,9 @@ enum pmu_status {
     PMU_E_TIMEOUT = -9,       /* the other end did not answer in time */
     PMU_E_PROTOCOL = -10,     /* the meter answered against the protocol */
     PMU_E_REFUSED = -11,      /* the meter refused (password, command) */
-    PMU_E_UNSUPPORTED = -12   /* the meter or link cannot do what was asked */
+    PMU_E_UNSUPPORTED = -12,  /* the meter or link cannot do what was asked */
+    PMU_E_NOT_FOUND = -13,    /* no such thing (meter, site, group, run, channel) */
+    PMU_E_EXISTS = -14        /* it already exists (a name or membership is taken) */
 };
 
 #define PMU_NO_OFFSET ((size_t)-1)

@@ -8,8 +8,9 @@
  *   config/fleet meter options by name, --fleet files
  *   meter        the IEC 62056-21 protocol state machine: "bytes arrived at t" and
  *                "timer at t" in, bytes to send (with their delay and rate) out
- *   model        what a meter says: the generic meter's readout, R1 and R5 answers
- *                (Elster models plug in here later)
+ *   model        what a meter says: the generic meter's readout, R1 and R5 answers;
+ *                Elster models (cfg->elster, a loaded model file): P0/P2, R1/W1 of
+ *                data identities, a history of registers, billing sets and load profile
  *
  * Nothing here reads the clock, opens a file or keeps global state: the program owns
  * the event loop, the wire timing and the transports. */
@@ -81,6 +82,8 @@ enum pmu_sim_fault {
     PMU_SIM_SILENCE,               /* per answer: not sent */
     PMU_SIM_WRONG_PASSWORD,        /* per password: refused */
     PMU_SIM_NAK,                   /* per command: answered with NAK */
+    PMU_SIM_POWER_FAIL,            /* Elster models, per meter day: a power outage */
+    PMU_SIM_CLOCK_CHANGE,          /* Elster models, per meter day: the clock jumps */
     PMU_SIM_FAULT_COUNT
 };
 
@@ -116,6 +119,10 @@ bool pmu_sim_fault_hits(const struct pmu_sim_faults *f, enum pmu_sim_fault which
 #define PMU_SIM_PROFILE_DAYS 40         /* depth of the load-profile memory */
 
 struct pmu_sim_model;
+struct pmu_elster_model;
+struct pmu_sim_elster;
+
+#define PMU_SIM_MODEL_NAME_MAX 31       /* Elster model file names: "a1700-32tou-5cdr" */
 
 /* Options shared by a group of meters; meters keep a pointer to theirs. */
 struct pmu_sim_config {
@@ -129,11 +136,21 @@ struct pmu_sim_config {
     uint64_t seed;                 /* consumption generator */
     uint64_t fault_seed;
     struct pmu_sim_faults faults;
+    /* Elster models: the model file's name (empty for the generic meter) and the
+     * loaded file, which the program sets (pmu_sim_config_set only keeps the name:
+     * this library reads no files). password is level 3; "" = no such level. */
+    char elster_name[PMU_SIM_MODEL_NAME_MAX + 1];
+    const struct pmu_elster_model *elster;
+    char password1[PMU_SIM_PASSWORD_MAX + 1];
+    char password2[PMU_SIM_PASSWORD_MAX + 1];
+    char password4[PMU_SIM_PASSWORD_MAX + 1];
+    unsigned password_timeout_s;   /* 0: the model file's timeout_seconds */
 };
 
 void pmu_sim_config_init(struct pmu_sim_config *c);
 /* Sets one option by its fleet-file name: model, mode, baud, reaction_ms, password,
- * faults. Messages read "option 'baud': 1234 is not one of 300, ...". */
+ * faults, password1, password2, password4, password_timeout. model is "generic" or an
+ * Elster model file name ([a-z0-9._-], kept in elster_name). Messages read "option 'baud': 1234 is not one of 300, ...". */
 enum pmu_status pmu_sim_config_set(struct pmu_sim_config *c, const char *name,
                                    const char *value, struct pmu_error *err);
 /* Checks options that depend on each other (mode B needs a rate of 600 or more). */
@@ -221,6 +238,7 @@ struct pmu_sim_meter {
     unsigned last_baud;
     struct pmu_sim_buf out;        /* bytes of the current action, faults applied */
     size_t seg_start[PMU_SIM_MAX_SEGMENTS];
+    struct pmu_sim_elster *elster; /* Elster models: what the meter remembers */
 };
 
 enum pmu_status pmu_sim_meter_init(struct pmu_sim_meter *m, const struct pmu_sim_config *cfg,
@@ -257,6 +275,12 @@ struct pmu_sim_model {
 };
 
 extern const struct pmu_sim_model pmu_sim_generic;
+/* Elster models (cfg->elster): identification and register protocol in elster_*.c. */
+extern const struct pmu_sim_model pmu_sim_elster;
+
+/* The identification text an Elster model's meters send after "/GEC" and the baud
+ * character: "090100010400@000" (master unit, product range 010, device, issue 04). */
+int pmu_sim_elster_ident(const struct pmu_elster_model *model, char *buf, size_t size);
 
 /* The model called name, or NULL. */
 const struct pmu_sim_model *pmu_sim_model_find(const char *name);

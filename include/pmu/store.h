@@ -14,8 +14,9 @@
  * that take a callback must not be called again on the same store from inside it.
  *
  * Status codes: PMU_E_IO the database failed (cannot open, disk full, connection
- * lost); PMU_E_RANGE no such meter, site, group or run; PMU_E_INVALID a rule was
- * broken (duplicate serial, bad comms path, site still in use); PMU_E_TOO_LONG a
+ * lost); PMU_E_NOT_FOUND no such meter, site, group, run or channel; PMU_E_EXISTS
+ * the name is taken (meter, site, group, group member); PMU_E_INVALID a rule was
+ * broken (bad comms path, site still in use); PMU_E_TOO_LONG a
  * field is longer than its record allows; PMU_E_SYNTAX a file to import is malformed;
  * PMU_E_UNSUPPORTED the schema is newer than this openpmu. err->message says which. */
 #ifndef PMU_STORE_H
@@ -31,7 +32,7 @@
 #include "pmu/readout.h"
 
 /* The schema version this openpmu writes (see src/store/migrations.c). */
-#define PMU_STORE_SCHEMA_VERSION 2
+#define PMU_STORE_SCHEMA_VERSION 3
 
 struct pmu_store;
 
@@ -125,9 +126,10 @@ typedef void (*pmu_import_report_fn)(void *user, size_t line, const char *messag
 
 /* Imports a meter list written by pmu_store_meters_export_csv (or by hand: columns in
  * any order, serial required). Every row is checked first; if any is bad, each
- * problem is reported and nothing is imported (returns PMU_E_SYNTAX or
- * PMU_E_INVALID). Otherwise all rows go in one transaction. A serial already in the
- * store is an error unless update is true (then the row replaces it). */
+ * problem is reported and nothing is imported (returns the first problem's code:
+ * PMU_E_SYNTAX, PMU_E_INVALID or PMU_E_EXISTS). Otherwise all rows go in one
+ * transaction. A serial already in the store is an error unless update is true
+ * (then the row replaces it). */
 enum pmu_status pmu_store_meters_import_csv(struct pmu_store *s, const char *text, size_t len,
                                             bool update, pmu_import_report_fn report, void *user,
                                             size_t *n_imported, struct pmu_error *err);
@@ -148,7 +150,7 @@ enum pmu_status pmu_store_group_list(struct pmu_store *s, struct pmu_group_recor
                                      struct pmu_error *err);
 /* Removes the group; its meters stay. */
 enum pmu_status pmu_store_group_remove(struct pmu_store *s, const char *name, struct pmu_error *err);
-/* Adding a member twice, or removing a non-member, is an error (PMU_E_INVALID). */
+/* Adding a member twice is PMU_E_EXISTS, removing a non-member PMU_E_NOT_FOUND. */
 enum pmu_status pmu_store_group_add_member(struct pmu_store *s, const char *group,
                                            const char *serial, struct pmu_error *err);
 enum pmu_status pmu_store_group_remove_member(struct pmu_store *s, const char *group,

@@ -22,6 +22,8 @@ const char *pmu_status_name(enum pmu_status status)
     case PMU_E_PROTOCOL: return "protocol";
     case PMU_E_REFUSED: return "refused";
     case PMU_E_UNSUPPORTED: return "unsupported";
+    case PMU_E_NOT_FOUND: return "not_found";
+    case PMU_E_EXISTS: return "exists";
     }
     return "unknown";
 }

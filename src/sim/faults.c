@@ -10,7 +10,8 @@ static const char *const names[PMU_SIM_FAULT_COUNT] = {
     [PMU_SIM_CORRUPT] = "corrupt",       [PMU_SIM_DROP] = "drop",
     [PMU_SIM_DELAY] = "delay",           [PMU_SIM_DISCONNECT] = "disconnect",
     [PMU_SIM_SILENCE] = "silence",       [PMU_SIM_WRONG_PASSWORD] = "wrong_password",
-    [PMU_SIM_NAK] = "nak"};
+    [PMU_SIM_NAK] = "nak",               [PMU_SIM_POWER_FAIL] = "power_fail",
+    [PMU_SIM_CLOCK_CHANGE] = "clock_change"};
 
 const char *pmu_sim_fault_name(enum pmu_sim_fault f)
 {
@@ -61,7 +62,7 @@ enum pmu_status pmu_sim_faults_parse(const char *spec, struct pmu_sim_faults *ou
         if (which < 0)
             return pmu_error_set(err, PMU_E_SYNTAX, pos,
                                  "unknown fault '%.*s': expected corrupt, drop, delay, "
-                                 "disconnect, silence, wrong_password or nak",
+                                 "disconnect, silence, wrong_password, nak, power_fail or clock_change",
                                  (int)name_len, item);
         if (eq == NULL)
             return pmu_error_set(err, PMU_E_SYNTAX, end,

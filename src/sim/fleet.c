@@ -4,8 +4,11 @@
  * accept the same values and say the same thing about bad ones. */
 #include "pmu/sim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "pmu/elster.h"
 
 static const unsigned rates[] = {300, 600, 1200, 2400, 4800, 9600, 19200};
 #define RATE_LIST "300, 600, 1200, 2400, 4800, 9600, 19200"
@@ -46,6 +49,18 @@ static bool parse_unsigned(const char *s, unsigned long max, unsigned long *out)
     return true;
 }
 
+/* An Elster model file name: models/<name>.json. */
+static bool model_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PMU_SIM_MODEL_NAME_MAX || s[0] == '.')
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || strchr("._-", *s) != NULL))
+            return false;
+    return true;
+}
+
 static bool password_ok(const char *s)
 {
     for (; *s; s++)
@@ -60,10 +75,28 @@ enum pmu_status pmu_sim_config_set(struct pmu_sim_config *c, const char *name,
     unsigned long n;
     if (strcmp(name, "model") == 0) {
         const struct pmu_sim_model *m = pmu_sim_model_find(value);
-        if (m == NULL)
+        if (m == NULL && !model_name_ok(value))
             return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                                 "option 'model': '%s' is not one of generic", value);
-        c->model = m;
+                                 "option 'model': '%s' is neither generic nor the name of an "
+                                 "Elster model file (1..%d of a-z 0-9 . _ -, e.g. a1700-16tou)",
+                                 value, PMU_SIM_MODEL_NAME_MAX);
+        c->model = m != NULL ? m : &pmu_sim_elster;
+        snprintf(c->elster_name, sizeof c->elster_name, "%s", m != NULL ? "" : value);
+        c->elster = NULL; /* the program loads the file */
+    } else if (strcmp(name, "password1") == 0 || strcmp(name, "password2") == 0 ||
+               strcmp(name, "password4") == 0) {
+        if (strlen(value) != PMU_ELSTER_PASSWORD_LEN || !password_ok(value))
+            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                                 "option '%s': expected 8 printable characters other than "
+                                 "( ) / !", name);
+        char *slot = name[8] == '1' ? c->password1 : name[8] == '2' ? c->password2 : c->password4;
+        strcpy(slot, value);
+    } else if (strcmp(name, "password_timeout") == 0) {
+        if (!parse_unsigned(value, 3600, &n) || n == 0)
+            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                                 "option 'password_timeout': %s is not a number of seconds "
+                                 "1..3600", value);
+        c->password_timeout_s = (unsigned)n;
     } else if (strcmp(name, "mode") == 0) {
         if (strcmp(value, "A") == 0)
             c->mode = PMU_IEC_MODE_A;
@@ -101,13 +134,22 @@ enum pmu_status pmu_sim_config_set(struct pmu_sim_config *c, const char *name,
     } else {
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
                              "unknown option '%s': expected model, mode, baud, reaction_ms, "
-                             "password or faults", name);
+                             "password, faults, password1, password2, password4 or "
+                             "password_timeout", name);
     }
     return PMU_OK;
 }
 
 enum pmu_status pmu_sim_config_check(const struct pmu_sim_config *c, struct pmu_error *err)
 {
+    if (c->elster_name[0] != '\0' && c->mode != PMU_IEC_MODE_C)
+        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                             "model '%s' speaks mode C only: option 'mode' must be C",
+                             c->elster_name);
+    if (c->elster_name[0] != '\0' && strlen(c->password) != PMU_ELSTER_PASSWORD_LEN)
+        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                             "model '%s' takes 8-character passwords: option 'password' has %zu",
+                             c->elster_name, strlen(c->password));
     if (c->mode == PMU_IEC_MODE_B && c->baud < 600)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
                              "mode B switches to 600..19200 baud: option 'baud' %u does not fit",

@@ -9,6 +9,8 @@
  * send the identification and the readout at different rates). */
 #include "pmu/sim.h"
 
+#include "elster.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ static void go_idle(struct pmu_sim_meter *m)
 {
     m->state = ST_IDLE;
     m->baud = start_rate(m);
+    el_session_end(m->elster); /* the password and the session's profile go */
 }
 
 static void forget_last(struct pmu_sim_meter *m)
@@ -58,6 +61,8 @@ enum pmu_status pmu_sim_meter_init(struct pmu_sim_meter *m, const struct pmu_sim
     snprintf(m->serial, sizeof m->serial, "OPM%08u", digits);
     pmu_sim_load_init(&m->load, cfg->seed, index);
     pmu_sim_rng_seed(&m->rng, cfg->fault_seed, index);
+    if (cfg->elster_name[0] != '\0' && cfg->elster == NULL)
+        return PMU_E_INVALID; /* the program loads the model file first */
     struct pmu_iec_parser_options opt = {
         .checksum = PMU_CHECKSUM_XOR, .strip_parity = true, .max_frame = MAX_HOST_MESSAGE};
     /* strip_parity: hosts on 8-bit links send bit 7 as the parity bit (software 7E1) */
@@ -70,6 +75,8 @@ void pmu_sim_meter_free(struct pmu_sim_meter *m)
     pmu_iec_parser_free(&m->parser);
     pmu_sim_buf_free(&m->last);
     pmu_sim_buf_free(&m->out);
+    el_free(m->elster);
+    m->elster = NULL;
 }
 
 void pmu_sim_meter_reset(struct pmu_sim_meter *m)
@@ -234,6 +241,10 @@ static void on_signon(struct turn *t, const struct pmu_iec_frame *f)
     if (cfg->reaction_ms < PMU_SIM_REACTION_MS) /* lower-case third letter: 20 ms allowed */
         id.manufacturer[2] = (char)(id.manufacturer[2] | 0x20);
     snprintf(id.id, sizeof id.id, "%s", cfg->model->ident);
+    if (cfg->elster != NULL && pmu_sim_elster_ident(cfg->elster, id.id, sizeof id.id) < 0) {
+        t->nomem = true;
+        return;
+    }
     id.baud_char = cfg->mode == PMU_IEC_MODE_A ? ':'
                    : cfg->mode == PMU_IEC_MODE_B ? (char)(pmu_iec_baud_char(cfg->baud) - '0' + 'A' - 1)
                                                  : pmu_iec_baud_char(cfg->baud);
@@ -261,8 +272,9 @@ static void on_option(struct turn *t, const struct pmu_iec_frame *f)
     const struct pmu_sim_config *cfg = m->cfg;
     char v = (char)f->data[0], z = (char)f->data[1], y = (char)f->data[2];
     unsigned rate = z >= '0' && z <= '6' ? pmu_iec_baud_rate(z) : 0;
+    bool elster = cfg->elster != NULL; /* manufacturer mode 6 (or 1): the register protocol */
     bool ok = (v == '0' || v == '1') && rate != 0 && (cfg->fixed_rate || rate <= cfg->baud) &&
-              (y == '0' || y == '1');
+              (elster ? (y == '6' || y == '1') : (y == '0' || y == '1'));
     if (!ok) { /* not an option this meter offers: it gives up on the session */
         go_idle(m);
         forget_last(m);
@@ -279,6 +291,15 @@ static void on_option(struct turn *t, const struct pmu_iec_frame *f)
     }
     m->baud = speed;
     m->state = ST_PASSWORD;
+    if (elster) {
+        struct pmu_sim_buf p0 = {0};
+        if (el_session_start(m, seconds(t->now), &p0) == PMU_OK)
+            send_message(t, p0.data, p0.len, m->baud);
+        else
+            t->nomem = true;
+        pmu_sim_buf_free(&p0);
+        return;
+    }
     struct pmu_sim_buf operand = {0};
     if (pmu_sim_buf_printf(&operand, "(%s)", m->serial) != PMU_OK) {
         t->nomem = true;
@@ -313,6 +334,15 @@ static void on_command(struct turn *t, const struct pmu_iec_frame *f)
         return;
     if (v == REFUSE) {
         send_byte(t, PMU_NAK, false);
+        return;
+    }
+    if (m->cfg->elster != NULL) { /* every answer is remembered: a NAK repeats it */
+        struct pmu_sim_buf answer = {0};
+        if (el_command(m, seconds(t->now), f, &answer) == PMU_OK)
+            send_message(t, answer.data, answer.len, m->baud);
+        else
+            t->nomem = true;
+        pmu_sim_buf_free(&answer);
         return;
     }
     if (strcmp(f->cmd, "P1") == 0) {

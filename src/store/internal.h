@@ -42,14 +42,14 @@ struct pmu_store_row;
 typedef enum pmu_status (*pmu_store_row_fn)(void *user, struct pmu_store *s,
                                             const struct pmu_store_row *row);
 
-/* One interval for the bulk path. */
-struct pmu_interval_put {
+/* One day row for the bulk path (profile_days; the data format is in days.h). */
+struct pmu_day_put {
     int64_t channel_id;
-    int64_t end;
-    const char *value;
-    size_t value_len;
-    int64_t status;
-    int64_t run_id;
+    int64_t day;
+    int64_t n_values;
+    int64_t conflicts;             /* interval ends with more than one value */
+    const uint8_t *data;
+    size_t len;
 };
 
 struct pmu_store_ops {
@@ -65,20 +65,22 @@ struct pmu_store_ops {
     enum pmu_status (*query)(struct pmu_store *s, const char *sql, const struct pmu_store_arg *args,
                              size_t n_args, pmu_store_row_fn fn, void *user, int64_t *changes,
                              struct pmu_error *err);
-    /* Column i of a row: text (NULL for SQL NULL, *len may be NULL) or integer. */
+    /* Column i of a row: text (NULL for SQL NULL, *len may be NULL), integer, or
+     * bytes (a BLOB / bytea; valid until the next column call or row). */
     const char *(*col_text)(const struct pmu_store_row *row, int i, size_t *len);
     int64_t (*col_int)(const struct pmu_store_row *row, int i);
+    const uint8_t *(*col_blob)(const struct pmu_store_row *row, int i, size_t *len);
     /* Transactions; writer takes the write lock at once (SQLite BEGIN IMMEDIATE, a
      * PostgreSQL advisory lock for migrations). */
     enum pmu_status (*begin)(struct pmu_store *s, bool writer, struct pmu_error *err);
     enum pmu_status (*commit)(struct pmu_store *s, struct pmu_error *err);
     void (*rollback)(struct pmu_store *s);
-    /* Bulk interval insert inside a transaction: begin, put each, end. Rows equal to
-     * a stored row are skipped; *inserted counts the new ones. */
-    enum pmu_status (*intervals_begin)(struct pmu_store *s, struct pmu_error *err);
-    enum pmu_status (*interval_put)(struct pmu_store *s, const struct pmu_interval_put *row,
-                                    struct pmu_error *err);
-    enum pmu_status (*intervals_end)(struct pmu_store *s, int64_t *inserted, struct pmu_error *err);
+    /* Bulk day-row upsert inside a transaction: begin, put each, end. A put replaces
+     * the stored row of its channel and day. No other query may run between begin
+     * and end (PostgreSQL is inside COPY). */
+    enum pmu_status (*days_begin)(struct pmu_store *s, struct pmu_error *err);
+    enum pmu_status (*day_put)(struct pmu_store *s, const struct pmu_day_put *row, struct pmu_error *err);
+    enum pmu_status (*days_end)(struct pmu_store *s, struct pmu_error *err);
     /* Whether a table exists (to tell an empty database from one with a schema). */
     enum pmu_status (*has_table)(struct pmu_store *s, const char *table, bool *out,
                                  struct pmu_error *err);
@@ -96,6 +98,22 @@ extern const struct pmu_store_ops pmu_store_postgres_ops;
 
 /* migrations.c: brings the schema to target (0 = latest) in one transaction. */
 enum pmu_status pmu_store_migrate(struct pmu_store *s, int target, struct pmu_error *err);
+
+/* profile_days.c: stores intervals of channels as day rows, inside the caller's
+ * transaction. Each channel's entries (ends, values, status, run) are merged with
+ * the day rows already stored: an interval stored with the same value is kept as it
+ * is, one with a different value is added beside it (a conflict). The entries are
+ * sorted in place. *n_new counts the entries that were not stored yet. */
+struct pmu_day_entry;
+struct pmu_channel_entries {
+    int64_t channel_id;
+    struct pmu_day_entry *entries;
+    size_t n;
+};
+enum pmu_status pmu_store_put_intervals(struct pmu_store *s, struct pmu_channel_entries *channels, size_t n_channels,
+                                        size_t *n_new, struct pmu_error *err);
+/* Migration 3: moves profile_intervals (version 2) into profile_days. */
+enum pmu_status pmu_store_move_intervals_to_days(struct pmu_store *s, struct pmu_error *err);
 
 /* store.c helpers shared with the other store files. */
 enum pmu_status pmu_store_begin(struct pmu_store *s, struct pmu_error *err);

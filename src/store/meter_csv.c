@@ -283,13 +283,13 @@ enum pmu_status pmu_store_meters_import_csv(struct pmu_store *s, const char *tex
                 ok = false;
             }
         struct pmu_meter_record old;
-        enum pmu_status found = ok ? pmu_store_meter_get(s, m->serial, &old, &e2) : PMU_E_RANGE;
+        enum pmu_status found = ok ? pmu_store_meter_get(s, m->serial, &old, &e2) : PMU_E_NOT_FOUND;
         if (ok && found == PMU_OK && !update) {
             snprintf(msg, sizeof msg, "meter '%s' is already in the store (import with update to replace it)",
                      m->serial);
-            problem(&im, row->line, PMU_E_INVALID, msg);
+            problem(&im, row->line, PMU_E_EXISTS, msg);
             ok = false;
-        } else if (ok && found != PMU_OK && found != PMU_E_RANGE) {
+        } else if (ok && found != PMU_OK && found != PMU_E_NOT_FOUND) {
             status = pmu_error_set(err, found, PMU_NO_OFFSET, "%s", e2.message);
             goto out;
         }

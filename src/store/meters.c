@@ -162,13 +162,13 @@ enum pmu_status pmu_store_meter_put(struct pmu_store *s, const char *old_serial,
         if ((status = meter_exists(s, old_serial, &exists, err)) != PMU_OK)
             return status;
         if (!exists)
-            return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no meter with serial '%s'", old_serial);
+            return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no meter with serial '%s'", old_serial);
     }
     if (old_serial == NULL || strcmp(old_serial, m->serial) != 0) {
         if ((status = meter_exists(s, m->serial, &exists, err)) != PMU_OK)
             return status;
         if (exists)
-            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "meter '%s' already exists", m->serial);
+            return pmu_error_set(err, PMU_E_EXISTS, PMU_NO_OFFSET, "meter '%s' already exists", m->serial);
     }
     struct pmu_store_arg site;
     if ((status = site_id(s, m->site, &site, err)) != PMU_OK)
@@ -217,7 +217,7 @@ enum pmu_status pmu_store_meter_get(struct pmu_store *s, const char *serial, str
     struct pmu_store_arg a = pmu_arg_text(serial);
     enum pmu_status status = s->ops->query(s, meter_get_sql, &a, 1, meter_row, &l, NULL, err);
     if (status == PMU_OK && l.n == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no meter with serial '%s'", serial);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no meter with serial '%s'", serial);
     return status;
 }
 
@@ -251,7 +251,7 @@ enum pmu_status pmu_store_meter_remove(struct pmu_store *s, const char *serial, 
         "SELECT (SELECT COUNT(*) FROM register_readings WHERE meter_id = $1) + "
         "(SELECT COUNT(*) FROM channels WHERE meter_id = $1) + (SELECT COUNT(*) FROM events WHERE meter_id = $1)";
     static const char *const purge_sql[] = {
-        "DELETE FROM profile_intervals WHERE channel_id IN (SELECT id FROM channels WHERE meter_id = $1)",
+        "DELETE FROM profile_days WHERE channel_id IN (SELECT id FROM channels WHERE meter_id = $1)",
         "DELETE FROM channels WHERE meter_id = $1",
         "DELETE FROM register_readings WHERE meter_id = $1",
         "DELETE FROM events WHERE meter_id = $1",

@@ -4,10 +4,11 @@
  * ?host=/run/postgresql for a unix socket).
  *
  * Statements are prepared once per connection (named pmu_1, pmu_2, ...) and sent
- * with text parameters: the server infers the types from the SQL. Profile intervals
- * go in bulk with COPY into a session-private staging table and one
- * INSERT ... SELECT ... ON CONFLICT DO NOTHING, so a meter-year is a handful of
- * round trips instead of one per value. */
+ * with text parameters: the server infers the types from the SQL. Day rows of
+ * profile intervals go in bulk with binary COPY into a session-private staging table
+ * and one INSERT ... SELECT ... ON CONFLICT DO UPDATE, so a meter-year is a handful of
+ * round trips instead of one per day. Results come as text, except for statements
+ * that return bytea (the day rows), whose results come in binary. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +24,21 @@ struct pg_db {
     struct {
         const char *sql;
         char name[16];
+        bool binary;               /* results in binary format: it returns bytea */
     } prepared[STMT_CACHE];
     size_t n_prepared;
     unsigned next_name;
     char *copy;                    /* COPY data not yet sent */
     size_t copy_len, copy_cap;
+    bool copying;                  /* a COPY of day rows is open */
+    uint8_t *bytes;                /* the last bytea column read, decoded */
+    size_t bytes_cap;
 };
 
 struct pmu_store_row {
     PGresult *res;
     int row;
+    struct pg_db *d;
 };
 
 static struct pg_db *dbof(struct pmu_store *s)
@@ -100,6 +106,7 @@ static void pg_close(struct pmu_store *s)
     if (d->conn != NULL)
         PQfinish(d->conn);
     free(d->copy);
+    free(d->bytes);
     free(d);
     s->db = NULL;
 }
@@ -116,11 +123,29 @@ static enum pmu_status pg_exec(struct pmu_store *s, const char *script, struct p
     return status;
 }
 
-static enum pmu_status prepare(struct pg_db *d, const char *sql, const char **name, struct pmu_error *err)
+#define BYTEA_OID 17
+
+/* A statement that returns bytea (day rows) takes its results in binary format: the
+ * bytes come as they are, not as hex text twice their size to encode and decode. Its
+ * other columns are then binary too (col_int and col_text read both forms). */
+static bool returns_bytea(struct pg_db *d, const char *name)
+{
+    PGresult *res = PQdescribePrepared(d->conn, name);
+    bool binary = false;
+    if (PQresultStatus(res) == PGRES_COMMAND_OK)
+        for (int i = 0; i < PQnfields(res); i++)
+            binary = binary || PQftype(res, i) == BYTEA_OID;
+    PQclear(res);
+    return binary;
+}
+
+static enum pmu_status prepare(struct pg_db *d, const char *sql, const char **name, bool *binary,
+                               struct pmu_error *err)
 {
     for (size_t i = 0; i < d->n_prepared; i++)
         if (d->prepared[i].sql == sql) {
             *name = d->prepared[i].name;
+            *binary = d->prepared[i].binary;
             return PMU_OK;
         }
     if (d->n_prepared == STMT_CACHE)
@@ -135,8 +160,10 @@ static enum pmu_status prepare(struct pg_db *d, const char *sql, const char **na
     if (status != PMU_OK)
         return status;
     d->prepared[k].sql = sql;
+    d->prepared[k].binary = strstr(sql, "SELECT") != NULL && returns_bytea(d, d->prepared[k].name);
     d->n_prepared++;
     *name = d->prepared[k].name;
+    *binary = d->prepared[k].binary;
     return PMU_OK;
 }
 
@@ -148,7 +175,8 @@ static enum pmu_status pg_query(struct pmu_store *s, const char *sql, const stru
 {
     struct pg_db *d = dbof(s);
     const char *name = NULL;
-    enum pmu_status status = prepare(d, sql, &name, err);
+    bool binary = false;
+    enum pmu_status status = prepare(d, sql, &name, &binary, err);
     if (status != PMU_OK)
         return status;
     if (n_args > MAX_ARGS)
@@ -165,10 +193,10 @@ static enum pmu_status pg_query(struct pmu_store *s, const char *sql, const stru
         default: values[i] = NULL; break;
         }
     }
-    PGresult *res = PQexecPrepared(d->conn, name, (int)n_args, values, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared(d->conn, name, (int)n_args, values, NULL, NULL, binary ? 1 : 0);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK) {
-        struct pmu_store_row row = {res, 0};
+        struct pmu_store_row row = {res, 0, d};
         int n = PQntuples(res);
         for (row.row = 0; row.row < n && fn != NULL; row.row++)
             if ((status = fn(user, s, &row)) != PMU_OK)
@@ -200,7 +228,57 @@ static const char *pg_col_text(const struct pmu_store_row *row, int i, size_t *l
 
 static int64_t pg_col_int(const struct pmu_store_row *row, int i)
 {
-    return strtoll(PQgetvalue(row->res, row->row, i), NULL, 10);
+    const char *v = PQgetvalue(row->res, row->row, i);
+    if (PQfformat(row->res, i) == 0)
+        return strtoll(v, NULL, 10);
+    /* binary: a big-endian two's complement integer of 2, 4 or 8 bytes */
+    int n = PQgetlength(row->res, row->row, i);
+    if (n != 2 && n != 4 && n != 8)
+        return 0;
+    uint64_t u = (unsigned char)v[0] & 0x80 ? UINT64_MAX : 0;
+    for (int k = 0; k < n; k++)
+        u = u << 8 | (unsigned char)v[k];
+    return (int64_t)u;
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A bytea in text results is "\x" and two hex digits a byte (bytea_output = hex, the
+ * default since PostgreSQL 9.0). NULL (and *len 0) for SQL NULL, another form, or
+ * out of memory: the caller then finds the bytes damaged. */
+static const uint8_t *pg_col_blob(const struct pmu_store_row *row, int i, size_t *len)
+{
+    struct pg_db *d = row->d;
+    *len = 0;
+    if (PQgetisnull(row->res, row->row, i))
+        return NULL;
+    const char *t = PQgetvalue(row->res, row->row, i);
+    size_t n = (size_t)PQgetlength(row->res, row->row, i);
+    if (PQfformat(row->res, i) == 1) {
+        *len = n;
+        return (const uint8_t *)t;
+    }
+    if (n < 2 || t[0] != '\\' || t[1] != 'x' || n % 2 != 0)
+        return NULL;
+    size_t out = (n - 2) / 2;
+    if (out + 1 > d->bytes_cap) {
+        uint8_t *p = realloc(d->bytes, out + 1);
+        if (p == NULL)
+            return NULL;
+        d->bytes = p;
+        d->bytes_cap = out + 1;
+    }
+    for (size_t k = 0; k < out; k++) {
+        int hi = hex_digit(t[2 + 2 * k]), lo = hex_digit(t[3 + 2 * k]);
+        if (hi < 0 || lo < 0)
+            return NULL;
+        d->bytes[k] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = out;
+    return d->bytes;
 }
 
 /* Migrations take a transaction-scoped advisory lock, so two workers opening a new
@@ -234,12 +312,19 @@ static enum pmu_status copy_flush(struct pg_db *d, struct pmu_error *err)
     return PMU_OK;
 }
 
-static enum pmu_status pg_intervals_begin(struct pmu_store *s, struct pmu_error *err)
+static enum pmu_status pg_days_begin(struct pmu_store *s, struct pmu_error *err)
+{
+    (void)err;
+    dbof(s)->copying = false;      /* opened by the first put: often nothing changes */
+    return PMU_OK;
+}
+
+static enum pmu_status copy_open(struct pmu_store *s, struct pmu_error *err)
 {
     struct pg_db *d = dbof(s);
     enum pmu_status status =
-        pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS pmu_staging (channel_id BIGINT, interval_end BIGINT, "
-                   "value TEXT, status BIGINT, job_run_id BIGINT)", err);
+        pg_exec(s, "CREATE TEMP TABLE IF NOT EXISTS pmu_day_staging (channel_id BIGINT, day BIGINT, "
+                   "n_values BIGINT, conflicts BIGINT, data BYTEA)", err);
     if (status != PMU_OK)
         return status;
     if (d->copy == NULL) {
@@ -248,45 +333,74 @@ static enum pmu_status pg_intervals_begin(struct pmu_store *s, struct pmu_error 
             return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
         d->copy_cap = COPY_CHUNK + 4096;
     }
-    d->copy_len = 0;
-    PGresult *res = PQexec(d->conn, "COPY pmu_staging FROM STDIN");
+    /* binary COPY: the signature, flags and header extension length, then tuples */
+    static const char header[19] = "PGCOPY\n\377\r\n";
+    memcpy(d->copy, header, sizeof header);
+    d->copy_len = sizeof header;
+    PGresult *res = PQexec(d->conn, "COPY pmu_day_staging FROM STDIN (FORMAT binary)");
     if (PQresultStatus(res) != PGRES_COPY_IN)
         status = fail_res(d, res, "starting COPY", err);
     PQclear(res);
+    d->copying = status == PMU_OK;
     return status;
 }
 
-/* One line of COPY text format: tab-separated, with \ \t \n \r escaped in the value. */
-static enum pmu_status pg_interval_put(struct pmu_store *s, const struct pmu_interval_put *r, struct pmu_error *err)
+static char *put_be(char *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        *p++ = (char)(v >> (8 * i) & 0xFF);
+    return p;
+}
+
+static char *put_bigint(char *p, int64_t v)
+{
+    p = put_be(p, 8, 4);           /* field length */
+    return put_be(p, (uint64_t)v, 8);
+}
+
+/* One tuple of binary COPY: a field count, then each field as length and bytes
+ * (bigint: 8 bytes big-endian; bytea: the bytes as they are). */
+static enum pmu_status pg_day_put(struct pmu_store *s, const struct pmu_day_put *r, struct pmu_error *err)
 {
     struct pg_db *d = dbof(s);
-    if (r->value_len > 1024)
-        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "interval value of %zu bytes", r->value_len);
-    if (d->copy_len + 80 + 2 * r->value_len > d->copy_cap) {
-        enum pmu_status status = copy_flush(d, err);
-        if (status != PMU_OK)
-            return status;
+    enum pmu_status status;
+    if (!d->copying && (status = copy_open(s, err)) != PMU_OK)
+        return status;
+    if (r->len > INT32_MAX)
+        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "a day row of %zu bytes", r->len);
+    size_t need = 64 + r->len;
+    if (d->copy_len + need > d->copy_cap && (status = copy_flush(d, err)) != PMU_OK)
+        return status;
+    if (need > d->copy_cap) {
+        char *p = realloc(d->copy, need);
+        if (p == NULL)
+            return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+        d->copy = p;
+        d->copy_cap = need;
     }
     char *p = d->copy + d->copy_len;
-    p += sprintf(p, "%lld\t%lld\t", (long long)r->channel_id, (long long)r->end);
-    for (size_t i = 0; i < r->value_len; i++) {
-        char c = r->value[i];
-        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
-            *p++ = '\\';
-            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
-        }
-        *p++ = c;
-    }
-    p += sprintf(p, "\t%lld\t%lld\n", (long long)r->status, (long long)r->run_id);
+    p = put_be(p, 5, 2);
+    p = put_bigint(p, r->channel_id);
+    p = put_bigint(p, r->day);
+    p = put_bigint(p, r->n_values);
+    p = put_bigint(p, r->conflicts);
+    p = put_be(p, r->len, 4);
+    memcpy(p, r->data, r->len);
+    p += r->len;
     d->copy_len = (size_t)(p - d->copy);
     if (d->copy_len >= COPY_CHUNK)
         return copy_flush(d, err);
     return PMU_OK;
 }
 
-static enum pmu_status pg_intervals_end(struct pmu_store *s, int64_t *inserted, struct pmu_error *err)
+static enum pmu_status pg_days_end(struct pmu_store *s, struct pmu_error *err)
 {
     struct pg_db *d = dbof(s);
+    if (!d->copying)
+        return PMU_OK;
+    d->copying = false;
+    put_be(d->copy + d->copy_len, UINT16_MAX, 2);  /* the trailer: a field count of -1 */
+    d->copy_len += 2;
     enum pmu_status status = copy_flush(d, err);
     if (PQputCopyEnd(d->conn, status == PMU_OK ? NULL : "openpmu gave up") != 1 && status == PMU_OK)
         status = fail_res(d, NULL, "ending COPY", err);
@@ -298,13 +412,12 @@ static enum pmu_status pg_intervals_end(struct pmu_store *s, int64_t *inserted, 
     }
     if (status != PMU_OK)
         return status;
-    static const char move[] =
-        "INSERT INTO profile_intervals (channel_id, interval_end, value, status, job_run_id) "
-        "SELECT channel_id, interval_end, value, status, job_run_id FROM pmu_staging ON CONFLICT DO NOTHING";
-    status = pg_query(s, move, NULL, 0, NULL, NULL, inserted, err);
-    if (status == PMU_OK)
-        status = pg_exec(s, "TRUNCATE pmu_staging", err);
-    return status;
+    return pg_exec(s,
+                   "INSERT INTO profile_days (channel_id, day, n_values, conflicts, data) "
+                   "SELECT channel_id, day, n_values, conflicts, data FROM pmu_day_staging "
+                   "ON CONFLICT (channel_id, day) DO UPDATE SET n_values = excluded.n_values, "
+                   "conflicts = excluded.conflicts, data = excluded.data; TRUNCATE pmu_day_staging",
+                   err);
 }
 
 static enum pmu_status found_row(void *user, struct pmu_store *s, const struct pmu_store_row *row)
@@ -332,11 +445,12 @@ const struct pmu_store_ops pmu_store_postgres_ops = {
     .query = pg_query,
     .col_text = pg_col_text,
     .col_int = pg_col_int,
+    .col_blob = pg_col_blob,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
-    .intervals_begin = pg_intervals_begin,
-    .interval_put = pg_interval_put,
-    .intervals_end = pg_intervals_end,
+    .days_begin = pg_days_begin,
+    .day_put = pg_day_put,
+    .days_end = pg_days_end,
     .has_table = pg_has_table,
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "days.h"
 #include "internal.h"
 #include "pmu/obis.h"
 
@@ -53,7 +54,7 @@ enum pmu_status pmu_store_finish_run(struct pmu_store *s, int64_t run_id, const 
     int64_t changed = 0;
     enum pmu_status status = s->ops->query(s, sql, args, 4, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no job run %lld", (long long)run_id);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no job run %lld", (long long)run_id);
     return status;
 }
 
@@ -140,6 +141,47 @@ static enum pmu_status save_events(struct pmu_store *s, struct saving *v, const 
     return PMU_OK;
 }
 
+/* The profile's values as one list of entries per distinct channel (ids[c] is column
+ * c's channel; a profile naming a channel twice gives both columns to the one
+ * channel, as two reads of it would). Returns the array the lists share, to free(),
+ * or NULL when out of memory; *n_values counts the entries. */
+static struct pmu_day_entry *collect_entries(const struct pmu_profile *p, const int64_t *ids, int64_t run_id,
+                                             struct pmu_channel_entries groups[64], size_t *n_groups,
+                                             size_t *n_values)
+{
+    size_t group_of[64], width[64] = {0};
+    *n_groups = 0;
+    *n_values = 0;
+    for (size_t c = 0; c < p->n_channels; c++) {
+        size_t g = 0;
+        while (g < *n_groups && groups[g].channel_id != ids[c])
+            g++;
+        if (g == *n_groups)
+            groups[(*n_groups)++] = (struct pmu_channel_entries){ids[c], NULL, 0};
+        group_of[c] = g;
+        width[g]++;
+    }
+    struct pmu_day_entry *all = malloc(p->n_rows * p->n_channels * sizeof *all);
+    if (all == NULL)
+        return NULL;
+    for (size_t g = 0, used = 0; g < *n_groups; g++) {
+        groups[g].entries = all + used;
+        used += p->n_rows * width[g];
+    }
+    for (size_t i = 0; i < p->n_rows; i++) {
+        const struct pmu_profile_row *row = &p->rows[i];
+        int64_t end = pmu_timestamp_to_seconds(&row->time);
+        size_t n = row->n_values < p->n_channels ? row->n_values : p->n_channels;
+        for (size_t c = 0; c < n; c++) {
+            struct pmu_channel_entries *g = &groups[group_of[c]];
+            const char *text = row->values[c].text;
+            g->entries[g->n++] = (struct pmu_day_entry){end, (int64_t)p->status, run_id, text, strlen(text)};
+        }
+        *n_values += n;
+    }
+    return all;
+}
+
 static enum pmu_status save_profile(struct pmu_store *s, struct saving *v, const struct pmu_profile *p,
                                     struct pmu_error *err)
 {
@@ -164,27 +206,15 @@ static enum pmu_status save_profile(struct pmu_store *s, struct saving *v, const
         if (status != PMU_OK)
             return status;
     }
-    enum pmu_status status = s->ops->intervals_begin(s, err);
-    if (status != PMU_OK)
-        return status;
-    struct pmu_interval_put put = {0, 0, NULL, 0, (int64_t)p->status, v->run_id};
-    for (size_t i = 0; i < p->n_rows && status == PMU_OK; i++) {
-        const struct pmu_profile_row *row = &p->rows[i];
-        put.end = pmu_timestamp_to_seconds(&row->time);
-        size_t n = row->n_values < p->n_channels ? row->n_values : p->n_channels;
-        for (size_t c = 0; c < n && status == PMU_OK; c++) {
-            put.channel_id = ids[c];
-            put.value = row->values[c].text;
-            put.value_len = strlen(put.value);
-            status = s->ops->interval_put(s, &put, err);
-            v->stats.intervals++;
-        }
-    }
-    int64_t inserted = 0;
-    enum pmu_status end = s->ops->intervals_end(s, &inserted, status == PMU_OK ? err : NULL);
-    if (status == PMU_OK)
-        status = end;
-    v->stats.intervals_new += (size_t)inserted;
+    struct pmu_channel_entries groups[64];
+    size_t n_groups, n_values, n_new = 0;
+    struct pmu_day_entry *all = collect_entries(p, ids, v->run_id, groups, &n_groups, &n_values);
+    if (all == NULL)
+        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+    enum pmu_status status = pmu_store_put_intervals(s, groups, n_groups, &n_new, err);
+    free(all);
+    v->stats.intervals += n_values;
+    v->stats.intervals_new += n_new;
     return status;
 }
 
@@ -213,7 +243,7 @@ enum pmu_status pmu_store_save_readout(struct pmu_store *s, int64_t run_id, cons
         (status = pmu_store_query_int(s, run_sql, &a, 1, &id, &found, err)) != PMU_OK)
         goto fail;
     if (!found) {
-        status = pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no job run %lld: start one with pmu_store_begin_run",
+        status = pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no job run %lld: start one with pmu_store_begin_run",
                                (long long)run_id);
         goto fail;
     }

@@ -30,17 +30,17 @@ struct sqlite_db {
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
     size_t n_cache;
-    sqlite3_stmt *put;             /* the interval insert, during a bulk insert */
-    int64_t put_inserted;
+    sqlite3_stmt *put;             /* the day-row upsert, during a bulk write */
 };
 
 struct pmu_store_row {
     sqlite3_stmt *st;
 };
 
-static const char interval_insert_sql[] =
-    "INSERT INTO profile_intervals (channel_id, interval_end, value, status, job_run_id) "
-    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+static const char day_upsert_sql[] =
+    "INSERT INTO profile_days (channel_id, day, n_values, conflicts, data) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT (channel_id, day) DO UPDATE SET n_values = excluded.n_values, conflicts = excluded.conflicts, "
+    "data = excluded.data";
 
 static struct sqlite_db *dbof(struct pmu_store *s)
 {
@@ -217,6 +217,13 @@ static int64_t sqlite_col_int(const struct pmu_store_row *row, int i)
     return sqlite3_column_int64(row->st, i);
 }
 
+static const uint8_t *sqlite_col_blob(const struct pmu_store_row *row, int i, size_t *len)
+{
+    const uint8_t *b = sqlite3_column_blob(row->st, i);
+    *len = b != NULL ? (size_t)sqlite3_column_bytes(row->st, i) : 0;
+    return b;
+}
+
 /* Every openpmu transaction writes, so it takes the write lock at once: a deferred
  * transaction that later wants to write can fail with SQLITE_BUSY without waiting. */
 static enum pmu_status sqlite_begin(struct pmu_store *s, bool schema, struct pmu_error *err)
@@ -237,38 +244,33 @@ static void sqlite_rollback(struct pmu_store *s)
         sqlite_exec(s, "ROLLBACK", &ignored);
 }
 
-static enum pmu_status sqlite_intervals_begin(struct pmu_store *s, struct pmu_error *err)
+static enum pmu_status sqlite_days_begin(struct pmu_store *s, struct pmu_error *err)
 {
     struct sqlite_db *d = dbof(s);
-    d->put_inserted = 0;
-    return prepare(d, interval_insert_sql, &d->put, err);
+    return prepare(d, day_upsert_sql, &d->put, err);
 }
 
-/* The hot path of an ingest: a prepared insert, bound and stepped per value. */
-static enum pmu_status sqlite_interval_put(struct pmu_store *s, const struct pmu_interval_put *r,
-                                           struct pmu_error *err)
+/* The hot path of an ingest: a prepared upsert, bound and stepped per channel-day. */
+static enum pmu_status sqlite_day_put(struct pmu_store *s, const struct pmu_day_put *r, struct pmu_error *err)
 {
     struct sqlite_db *d = dbof(s);
     sqlite3_stmt *st = d->put;
     sqlite3_bind_int64(st, 1, r->channel_id);
-    sqlite3_bind_int64(st, 2, r->end);
-    sqlite3_bind_text(st, 3, r->value, (int)r->value_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, r->status);
-    sqlite3_bind_int64(st, 5, r->run_id);
+    sqlite3_bind_int64(st, 2, r->day);
+    sqlite3_bind_int64(st, 3, r->n_values);
+    sqlite3_bind_int64(st, 4, r->conflicts);
+    sqlite3_bind_blob(st, 5, r->data, (int)r->len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return fail(d, rc, "storing an interval", err);
-    d->put_inserted += sqlite3_changes(d->db);
+        return fail(d, rc, "storing intervals", err);
     return PMU_OK;
 }
 
-static enum pmu_status sqlite_intervals_end(struct pmu_store *s, int64_t *inserted, struct pmu_error *err)
+static enum pmu_status sqlite_days_end(struct pmu_store *s, struct pmu_error *err)
 {
     (void)err;
-    struct sqlite_db *d = dbof(s);
-    sqlite3_clear_bindings(d->put);
-    *inserted = d->put_inserted;
+    sqlite3_clear_bindings(dbof(s)->put);
     return PMU_OK;
 }
 
@@ -297,11 +299,12 @@ const struct pmu_store_ops pmu_store_sqlite_ops = {
     .query = sqlite_query,
     .col_text = sqlite_col_text,
     .col_int = sqlite_col_int,
+    .col_blob = sqlite_col_blob,
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
-    .intervals_begin = sqlite_intervals_begin,
-    .interval_put = sqlite_interval_put,
-    .intervals_end = sqlite_intervals_end,
+    .days_begin = sqlite_days_begin,
+    .day_put = sqlite_day_put,
+    .days_end = sqlite_days_end,
     .has_table = sqlite_has_table,
 };

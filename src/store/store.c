@@ -117,7 +117,7 @@ enum pmu_status pmu_store_meter_id(struct pmu_store *s, const char *serial, int6
     bool found;
     enum pmu_status status = pmu_store_query_int(s, sql, &a, 1, id, &found, err);
     if (status == PMU_OK && !found)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no meter with serial '%s'", serial);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no meter with serial '%s'", serial);
     return status;
 }
 
@@ -231,7 +231,7 @@ enum pmu_status pmu_store_site_get(struct pmu_store *s, const char *name, struct
     if (status == PMU_E_NOMEM)
         return pmu_error_set(err, status, PMU_NO_OFFSET, "out of memory");
     if (status == PMU_OK && l.n == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no site named '%s'", name);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no site named '%s'", name);
     return status;
 }
 
@@ -257,7 +257,7 @@ enum pmu_status pmu_store_site_add(struct pmu_store *s, const struct pmu_site_re
     if ((status = pmu_store_query_int(s, exists, &a, 1, &id, &found, err)) != PMU_OK)
         return status;
     if (found)
-        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "site '%s' already exists", site->name);
+        return pmu_error_set(err, PMU_E_EXISTS, PMU_NO_OFFSET, "site '%s' already exists", site->name);
     char now[24];
     pmu_store_utc_text(0, now);
     struct pmu_store_arg args[] = {pmu_arg_text(site->name), pmu_arg_text(site->nmi), pmu_arg_text(site->address),
@@ -284,7 +284,7 @@ enum pmu_status pmu_store_site_update(struct pmu_store *s, const char *name, con
         if ((status = pmu_store_query_int(s, exists, &a, 1, &id, &found, err)) != PMU_OK)
             return status;
         if (found)
-            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "site '%s' already exists", site->name);
+            return pmu_error_set(err, PMU_E_EXISTS, PMU_NO_OFFSET, "site '%s' already exists", site->name);
     }
     char now[24];
     pmu_store_utc_text(0, now);
@@ -293,7 +293,7 @@ enum pmu_status pmu_store_site_update(struct pmu_store *s, const char *name, con
     int64_t changed = 0;
     status = s->ops->query(s, sql, args, 6, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no site named '%s'", name);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no site named '%s'", name);
     return status;
 }
 
@@ -345,7 +345,7 @@ enum pmu_status pmu_store_group_get(struct pmu_store *s, const char *name, struc
     struct pmu_store_arg a = pmu_arg_text(name);
     enum pmu_status status = s->ops->query(s, group_get_sql, &a, 1, group_row, &l, NULL, err);
     if (status == PMU_OK && l.n == 0)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no group named '%s'", name);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no group named '%s'", name);
     return status;
 }
 
@@ -369,7 +369,7 @@ enum pmu_status pmu_store_group_add(struct pmu_store *s, const char *name, const
     struct pmu_group_record g;
     struct pmu_error e2;
     if (pmu_store_group_get(s, name, &g, &e2) == PMU_OK)
-        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "group '%s' already exists", name);
+        return pmu_error_set(err, PMU_E_EXISTS, PMU_NO_OFFSET, "group '%s' already exists", name);
     char now[24];
     pmu_store_utc_text(0, now);
     struct pmu_store_arg args[] = {pmu_arg_text(name), pmu_arg_text(description ? description : ""),
@@ -404,7 +404,7 @@ static enum pmu_status group_id(struct pmu_store *s, const char *name, int64_t *
     bool found;
     enum pmu_status status = pmu_store_query_int(s, sql, &a, 1, id, &found, err);
     if (status == PMU_OK && !found)
-        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "no group named '%s'", name);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "no group named '%s'", name);
     return status;
 }
 
@@ -420,7 +420,7 @@ enum pmu_status pmu_store_group_add_member(struct pmu_store *s, const char *grou
     struct pmu_store_arg args[] = {pmu_arg_int(gid), pmu_arg_int(mid)};
     status = s->ops->query(s, sql, args, 2, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
-        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "meter '%s' is already in group '%s'", serial, group);
+        return pmu_error_set(err, PMU_E_EXISTS, PMU_NO_OFFSET, "meter '%s' is already in group '%s'", serial, group);
     return status;
 }
 
@@ -435,7 +435,7 @@ enum pmu_status pmu_store_group_remove_member(struct pmu_store *s, const char *g
     struct pmu_store_arg args[] = {pmu_arg_int(gid), pmu_arg_int(mid)};
     status = s->ops->query(s, sql, args, 2, NULL, NULL, &changed, err);
     if (status == PMU_OK && changed == 0)
-        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "meter '%s' is not in group '%s'", serial, group);
+        return pmu_error_set(err, PMU_E_NOT_FOUND, PMU_NO_OFFSET, "meter '%s' is not in group '%s'", serial, group);
     return status;
 }
 

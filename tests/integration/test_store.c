@@ -2,11 +2,14 @@
  * tests on an SQLite file ("/tmp/x.db") or a PostgreSQL database
  * ("postgresql:///openpmu_test?host=..."). Each test starts from an empty database.
  *
- * Covers: migrations (create, upgrade from version 1, refuse newer), every API call,
- * exact decimal text, identical re-reads storing nothing, conflicting values kept and
- * flagged, CSV import errors (line numbers, nothing imported), meter list round trip,
- * the three export formats against hand-checked files in tests/data/exports, and
- * crash safety (a writer killed with SIGKILL mid-ingest leaves whole meters only). */
+ * Covers: migrations (create, upgrade from version 1, upgrade from version 2 with its
+ * intervals moved into day rows, refuse newer), every API call, exact decimal text,
+ * identical re-reads storing nothing, conflicting values kept and flagged, day rows
+ * (midnights, ranges, merges, damaged rows), CSV import errors (line numbers, nothing
+ * imported), meter list round trip, the three export formats against hand-checked
+ * files in tests/data/exports, two writers of one meter's day rows at once (nothing
+ * lost), and crash safety (a writer killed with SIGKILL mid-ingest leaves whole
+ * meters only). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -169,7 +172,7 @@ static void test_upgrade_from_v1(void **state)
     OK(pmu_store_open_with(conn, &opt, &st, &err));
     assert_int_equal(pmu_store_schema_version(st), 1);
     bool has;
-    OK(st->ops->has_table(st, "profile_intervals", &has, &err));
+    OK(st->ops->has_table(st, "profile_days", &has, &err));
     assert_false(has);
     struct pmu_meter_record m = meter("OLD-1", "Depot", "serial:/dev/ttyUSB0");
     OK(pmu_store_meter_add(st, &m, &err));
@@ -177,7 +180,7 @@ static void test_upgrade_from_v1(void **state)
 
     open_store();  /* upgrades to the latest */
     assert_int_equal(pmu_store_schema_version(st), PMU_STORE_SCHEMA_VERSION);
-    OK(st->ops->has_table(st, "profile_intervals", &has, &err));
+    OK(st->ops->has_table(st, "profile_days", &has, &err));
     assert_true(has);
     struct pmu_meter_record got;
     OK(pmu_store_meter_get(st, "OLD-1", &got, &err));
@@ -185,6 +188,81 @@ static void test_upgrade_from_v1(void **state)
     struct pmu_save_stats stats;
     save("OLD-1", "1.8.0(000123.4560*kWh)\r\n!\r\n", &stats);
     assert_int_equal(stats.readings, 1);
+}
+
+static enum pmu_status first_provenance(void *user, const struct pmu_interval_row *row)
+{
+    int64_t *out = user;
+    if (out[0] == 0) {
+        out[0] = row->status;
+        out[1] = row->run_id;
+    }
+    return PMU_OK;
+}
+
+/* A version-2 database keeps intervals one row each; the upgrade packs them into day
+ * rows and nothing changes for the reader: values, status, runs, conflicts. */
+static void test_upgrade_from_v2(void **state)
+{
+    (void)state;
+    pmu_store_close(st);
+    wipe();
+    struct pmu_store_options opt = {2};
+    OK(pmu_store_open_with(conn, &opt, &st, &err));
+    struct pmu_meter_record m = meter("V2-1", "", "");
+    OK(pmu_store_meter_add(st, &m, &err));
+    int64_t run, meter_id;
+    OK(pmu_store_begin_run(st, NULL, &run, &err));
+    OK(pmu_store_meter_id(st, "V2-1", &meter_id, &err));
+    static const char *const ends[] = {"2024-01-01T23:30", "2024-01-02T00:00", "2024-01-02T00:30",
+                                       "2024-01-02T00:30", "2024-01-02T01:00"};
+    static const char *const values[] = {"000.1250", "000.2500", "000.3750", "000.3751", "-0.0010"};
+    char sql[2048];
+    size_t o = (size_t)snprintf(sql, sizeof sql,
+                                "INSERT INTO channels (meter_id, profile, code, unit, interval_min, direction) "
+                                "VALUES (%lld, 'P.01', '1.5', 'kWh', 30, 'import'), "
+                                "(%lld, 'P.01', '2.5', 'kWh', 30, 'export');\n",
+                                (long long)meter_id, (long long)meter_id);
+    for (int i = 0; i < 5; i++) {
+        int64_t end;
+        OK(pmu_store_parse_seconds(ends[i], &end, &err));
+        o += (size_t)snprintf(sql + o, sizeof sql - o,
+                              "INSERT INTO profile_intervals (channel_id, interval_end, value, status, job_run_id) "
+                              "SELECT id, %lld, '%s', 8, %lld FROM channels WHERE code = '%s';\n",
+                              (long long)end, values[i], (long long)run, i == 4 ? "2.5" : "1.5");
+    }
+    OK(st->ops->exec(st, sql, &err));
+    pmu_store_close(st);
+
+    open_store();  /* upgrades to the latest: the rows move into day rows */
+    assert_int_equal(pmu_store_schema_version(st), PMU_STORE_SCHEMA_VERSION);
+    bool has;
+    OK(st->ops->has_table(st, "profile_intervals", &has, &err));
+    assert_false(has);
+    int64_t n;
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 3);  /* 1.5 on two days, 2.5 on one */
+    OK(pmu_store_query_int(st, "SELECT SUM(conflicts) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 1);
+    struct collected c = intervals("V2-1", NULL, false);
+    assert_int_equal(c.n, 5);
+    assert_string_equal(c.text[0], "1.5 2024-01-01T23:30:00 000.1250");
+    assert_string_equal(c.text[1], "1.5 2024-01-02T00:00:00 000.2500");
+    assert_string_equal(c.text[2], "1.5 2024-01-02T00:30:00 000.3750 conflict");
+    assert_string_equal(c.text[3], "1.5 2024-01-02T00:30:00 000.3751 conflict");
+    assert_string_equal(c.text[4], "2.5 2024-01-02T01:00:00 -0.0010");
+    int64_t provenance[2] = {0, 0};
+    struct pmu_interval_query q = {"V2-1", NULL, false, false, 0, 0, false};
+    OK(pmu_store_intervals(st, &q, first_provenance, provenance, &err));
+    assert_int_equal(provenance[0], 8);
+    assert_int_equal(provenance[1], run);
+    c = intervals("V2-1", NULL, true);
+    assert_int_equal(c.n, 2);
+    /* reading the same again stores nothing new */
+    struct pmu_save_stats stats;
+    save("V2-1", "P.01(0240101233000)(08)(30)(1)(1.5)(kWh)\r\n(000.1250)\r\n(000.2500)\r\n", &stats);
+    assert_int_equal(stats.intervals, 2);
+    assert_int_equal(stats.intervals_new, 0);
 }
 
 static void test_refuse_newer(void **state)
@@ -211,7 +289,7 @@ static void test_sites(void **state)
     (void)state;
     struct pmu_site_record site = {"Depot", "NCDE001234", "1 Main St", "gate code 42", 0};
     OK(pmu_store_site_add(st, &site, &err));
-    assert_int_equal(pmu_store_site_add(st, &site, &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_site_add(st, &site, &err), PMU_E_EXISTS);
     assert_string_equal(err.message, "site 'Depot' already exists");
     struct pmu_site_record bad = {"Bad", "nmi-1", "", "", 0};
     assert_int_equal(pmu_store_site_add(st, &bad, &err), PMU_E_INVALID);
@@ -233,8 +311,8 @@ static void test_sites(void **state)
     OK(pmu_store_site_update(st, "Depot", &renamed, &err));
     OK(pmu_store_meter_get(st, "M1", &m, &err));
     assert_string_equal(m.site, "North Depot");
-    assert_int_equal(pmu_store_site_get(st, "Depot", &got, &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_site_update(st, "Nowhere", &renamed, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_site_get(st, "Depot", &got, &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_site_update(st, "Nowhere", &renamed, &err), PMU_E_NOT_FOUND);
 
     struct pmu_site_record other = {"Substation 7", "", "", "", 0};
     OK(pmu_store_site_add(st, &other, &err));
@@ -246,7 +324,7 @@ static void test_sites(void **state)
     assert_string_equal(list[1].name, "Substation 7");
     free(list);
     OK(pmu_store_site_remove(st, "Substation 7", &err));
-    assert_int_equal(pmu_store_site_remove(st, "Substation 7", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_site_remove(st, "Substation 7", &err), PMU_E_NOT_FOUND);
 }
 
 static void test_meters(void **state)
@@ -258,7 +336,7 @@ static void test_meters(void **state)
     snprintf(m.password_ref, sizeof m.password_ref, "vault:meters/E123456");
     snprintf(m.notes, sizeof m.notes, "north wall, cabinet 3");
     OK(pmu_store_meter_add(st, &m, &err));  /* creates site Depot */
-    assert_int_equal(pmu_store_meter_add(st, &m, &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_meter_add(st, &m, &err), PMU_E_EXISTS);
     assert_string_equal(err.message, "meter 'E123456' already exists");
 
     struct pmu_meter_record bad = meter("X1", "", "bogus:path");
@@ -283,17 +361,17 @@ static void test_meters(void **state)
     assert_string_equal(got.site, "Depot");
     assert_string_equal(got.password_ref, "vault:meters/E123456");
     assert_int_equal(strlen(got.created), 20);
-    assert_int_equal(pmu_store_meter_get(st, "nope", &got, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_get(st, "nope", &got, &err), PMU_E_NOT_FOUND);
     assert_string_equal(err.message, "no meter with serial 'nope'");
 
     /* edit: rename and move to no site */
     got.site[0] = '\0';
     snprintf(got.serial, sizeof got.serial, "E123457");
     OK(pmu_store_meter_update(st, "E123456", &got, &err));
-    assert_int_equal(pmu_store_meter_get(st, "E123456", &got, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_get(st, "E123456", &got, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_meter_get(st, "E123457", &got, &err));
     assert_string_equal(got.site, "");
-    assert_int_equal(pmu_store_meter_update(st, "nope", &got, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_update(st, "nope", &got, &err), PMU_E_NOT_FOUND);
 
     struct pmu_meter_record m2 = meter("A2", "Depot", "serial:/dev/ttyUSB1");
     OK(pmu_store_meter_add(st, &m2, &err));
@@ -310,7 +388,7 @@ static void test_meters(void **state)
     assert_string_equal(list[0].serial, "A2");
     free(list);
     f.site = "Nowhere";
-    assert_int_equal(pmu_store_meter_list(st, &f, &list, &n, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_list(st, &f, &list, &n, &err), PMU_E_NOT_FOUND);
 
     /* a meter with history is removed only with it */
     save("A2", "1.8.0(1.0*kWh)\r\n!\r\n", NULL);
@@ -318,7 +396,7 @@ static void test_meters(void **state)
     OK(pmu_store_meter_get(st, "A2", &got, &err));
     OK(pmu_store_meter_remove(st, "A2", true, &err));
     OK(pmu_store_meter_remove(st, "E123457", false, &err));
-    assert_int_equal(pmu_store_meter_remove(st, "E123457", false, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_meter_remove(st, "E123457", false, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_meter_list(st, NULL, &list, &n, &err));
     assert_int_equal(n, 0);
     free(list);
@@ -333,14 +411,14 @@ static void test_groups(void **state)
     OK(pmu_store_meter_add(st, &c, &err));
     OK(pmu_store_group_add(st, "nightly", "read every night", &err));
     OK(pmu_store_group_add(st, "feeders", NULL, &err));
-    assert_int_equal(pmu_store_group_add(st, "nightly", "", &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_group_add(st, "nightly", "", &err), PMU_E_EXISTS);
     OK(pmu_store_group_add_member(st, "nightly", "A", &err));
     OK(pmu_store_group_add_member(st, "nightly", "C", &err));
     OK(pmu_store_group_add_member(st, "feeders", "C", &err));
-    assert_int_equal(pmu_store_group_add_member(st, "nightly", "A", &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_group_add_member(st, "nightly", "A", &err), PMU_E_EXISTS);
     assert_string_equal(err.message, "meter 'A' is already in group 'nightly'");
-    assert_int_equal(pmu_store_group_add_member(st, "nightly", "Z", &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_group_add_member(st, "daily", "A", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_group_add_member(st, "nightly", "Z", &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_group_add_member(st, "daily", "A", &err), PMU_E_NOT_FOUND);
 
     struct pmu_group_record *groups;
     size_t n;
@@ -362,7 +440,7 @@ static void test_groups(void **state)
     free(list);
 
     OK(pmu_store_group_remove_member(st, "nightly", "A", &err));
-    assert_int_equal(pmu_store_group_remove_member(st, "nightly", "A", &err), PMU_E_INVALID);
+    assert_int_equal(pmu_store_group_remove_member(st, "nightly", "A", &err), PMU_E_NOT_FOUND);
     struct pmu_group_record g;
     OK(pmu_store_group_get(st, "nightly", &g, &err));
     assert_int_equal(g.n_members, 1);
@@ -371,8 +449,8 @@ static void test_groups(void **state)
     OK(pmu_store_group_get(st, "nightly", &g, &err));
     assert_int_equal(g.n_members, 0);
     OK(pmu_store_group_remove(st, "nightly", &err));
-    assert_int_equal(pmu_store_group_get(st, "nightly", &g, &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_group_remove(st, "nightly", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_group_get(st, "nightly", &g, &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_group_remove(st, "nightly", &err), PMU_E_NOT_FOUND);
     OK(pmu_store_meter_get(st, "A", &a, &err));
 }
 
@@ -423,7 +501,7 @@ static void test_exact_decimals(void **state)
     memset(&c, 0, sizeof c);
     OK(pmu_store_readings(st, "M1", NULL, 2, collect_reading, &c, &err));
     assert_int_equal(c.n, 2);
-    assert_int_equal(pmu_store_readings(st, "nope", NULL, 0, collect_reading, &c, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_readings(st, "nope", NULL, 0, collect_reading, &c, &err), PMU_E_NOT_FOUND);
 }
 
 /* Two 30-minute channels; the first row ends at 2024-01-01 00:30. */
@@ -475,7 +553,7 @@ static void test_profiles_and_conflicts(void **state)
     assert_int_equal(r.n, 2);
     assert_string_equal(r.text[0], "2.5 2024-01-01T01:00:00 0.000");
     q.channel = "9.9";
-    assert_int_equal(pmu_store_intervals(st, &q, collect_interval, &r, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_intervals(st, &q, collect_interval, &r, &err), PMU_E_NOT_FOUND);
 
     /* channels, with direction from the OBIS quantity */
     struct pmu_channel_record *ch;
@@ -493,12 +571,113 @@ static void test_profiles_and_conflicts(void **state)
     OK(pmu_store_channel_set(st, "M1", "2.5", "0.5", NULL, &err));
     assert_int_equal(pmu_store_channel_set(st, "M1", "2.5", "-1", NULL, &err), PMU_E_INVALID);
     assert_int_equal(pmu_store_channel_set(st, "M1", "2.5", NULL, "sideways", &err), PMU_E_INVALID);
-    assert_int_equal(pmu_store_channel_set(st, "M1", "7.5", "2", NULL, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_channel_set(st, "M1", "7.5", "2", NULL, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_channels(st, "M1", &ch, &n, &err));
     assert_string_equal(ch[1].pulse_multiplier, "0.5");
     assert_string_equal(ch[1].direction, "export");
     free(ch);
     (void)run_b;
+}
+
+/* A profile of n 30-minute rows on one channel (1.5) whose first row ends at first;
+ * values are "<base + i>.0". */
+static void profile_text(char *text, size_t size, const char *first, int n, int base)
+{
+    size_t o = (size_t)snprintf(text, size, "P.01(%s)(00)(30)(1)(1.5)(kWh)\r\n", first);
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(text + o, size - o, "(%d.0)\r\n", base + i);
+}
+
+static struct collected range(const char *from, const char *to)
+{
+    struct collected c;
+    memset(&c, 0, sizeof c);
+    struct pmu_interval_query q = {"M1", NULL, from != NULL, to != NULL, 0, 0, false};
+    if (from != NULL)
+        OK(pmu_store_parse_seconds(from, &q.from, &err));
+    if (to != NULL)
+        OK(pmu_store_parse_seconds(to, &q.to, &err));
+    OK(pmu_store_intervals(st, &q, collect_interval, &c, &err));
+    return c;
+}
+
+/* Intervals are kept as one row per channel and day: days split where the meter's
+ * clock passes midnight, ranges cut inside days, re-reads merge into stored days,
+ * repeats inside one read, and a damaged row is reported, not misread. */
+static void test_profile_days(void **state)
+{
+    (void)state;
+    struct pmu_meter_record m = meter("M1", "", "");
+    OK(pmu_store_meter_add(st, &m, &err));
+    static char text[16384];
+    struct pmu_save_stats stats;
+    /* 2024-01-01 23:00 .. 2024-01-03 01:00: 53 intervals over three days */
+    profile_text(text, sizeof text, "0240101230000", 53, 0);
+    save("M1", text, &stats);
+    assert_int_equal(stats.intervals_new, 53);
+    int64_t n;
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 3);
+    OK(pmu_store_query_int(st, "SELECT SUM(n_values) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 53);
+    struct collected c = range(NULL, NULL);
+    assert_int_equal(c.n, 53);
+    assert_string_equal(c.text[0], "1.5 2024-01-01T23:00:00 0.0");
+    assert_string_equal(c.text[2], "1.5 2024-01-02T00:00:00 2.0");
+    assert_string_equal(c.text[52], "1.5 2024-01-03T01:00:00 52.0");
+    /* from < end <= to, across the midnights */
+    c = range("2024-01-01T23:30", "2024-01-02T00:00");
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.text[0], "1.5 2024-01-02T00:00:00 2.0");
+    c = range("2024-01-02T00:00", "2024-01-03T00:00");
+    assert_int_equal(c.n, 48);
+    assert_string_equal(c.text[0], "1.5 2024-01-02T00:30:00 3.0");
+    assert_string_equal(c.text[47], "1.5 2024-01-03T00:00:00 50.0");
+    c = range("2024-01-03T01:00", NULL);
+    assert_int_equal(c.n, 0);
+
+    /* a re-read overlapping the last day and going on into a fourth: only the new
+     * intervals are stored; a changed one is kept beside the stored one */
+    profile_text(text, sizeof text, "0240103003000", 50, 51);
+    save("M1", text, &stats);
+    assert_int_equal(stats.intervals, 50);
+    assert_int_equal(stats.intervals_new, 48);  /* 00:30 and 01:00 were stored with the same values */
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 4);
+    profile_text(text, sizeof text, "0240102120000", 1, 999);
+    save("M1", text, &stats);
+    assert_int_equal(stats.intervals_new, 1);
+    c = range("2024-01-02T11:30", "2024-01-02T12:00");
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.text[0], "1.5 2024-01-02T12:00:00 26.0 conflict");
+    assert_string_equal(c.text[1], "1.5 2024-01-02T12:00:00 999.0 conflict");
+    OK(pmu_store_query_int(st, "SELECT SUM(conflicts) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 1);
+
+    /* one read that gives an interval twice (a clock set back): the same value is
+     * stored once, a different one is a conflict */
+    save("M1", "P.01(0240105003000)(00)(30)(1)(1.5)(kWh)\r\n(7.0)\r\n"
+               "P.01(0240105003000)(00)(30)(1)(1.5)(kWh)\r\n(7.0)\r\n"
+               "P.01(0240105003000)(00)(30)(1)(1.5)(kWh)\r\n(7.5)\r\n", &stats);
+    assert_int_equal(stats.intervals, 3);
+    assert_int_equal(stats.intervals_new, 2);
+    c = range("2024-01-05T00:00", "2024-01-05T00:30");
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.text[0], "1.5 2024-01-05T00:30:00 7.0 conflict");
+    assert_string_equal(c.text[1], "1.5 2024-01-05T00:30:00 7.5 conflict");
+
+    /* a damaged row: an error that says where, never made-up intervals */
+    OK(st->ops->exec(st, postgres ? "UPDATE profile_days SET data = decode('01ff', 'hex')"
+                                  : "UPDATE profile_days SET data = X'01ff'", &err));
+    memset(&c, 0, sizeof c);
+    struct pmu_interval_query q = {"M1", NULL, false, false, 0, 0, false};
+    assert_int_equal(pmu_store_intervals(st, &q, collect_interval, &c, &err), PMU_E_IO);
+    assert_int_equal(c.n, 0);
+    assert_non_null(strstr(err.message, "is damaged: byte 1: interval 0"));
+    /* removing the meter with its history takes its day rows */
+    OK(pmu_store_meter_remove(st, "M1", true, &err));
+    OK(pmu_store_query_int(st, "SELECT COUNT(*) FROM profile_days", NULL, 0, &n, NULL, &err));
+    assert_int_equal(n, 0);
 }
 
 static enum pmu_status count_event(void *user, const struct pmu_event_row *e)
@@ -528,8 +707,8 @@ static void test_runs_and_events(void **state)
     struct pmu_readout r;
     readout_from(&r, "P.98(0240102030400)(00)(1)(3)(x)()(y)()(z)()\r\n(0040)(1)(2)\r\n(0080)(3)(4)\r\n");
     struct pmu_save_stats stats;
-    assert_int_equal(pmu_store_save_readout(st, 999999, "M1", &r, 0, &stats, &err), PMU_E_RANGE);
-    assert_int_equal(pmu_store_save_readout(st, run1, "nope", &r, 0, &stats, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_save_readout(st, 999999, "M1", &r, 0, &stats, &err), PMU_E_NOT_FOUND);
+    assert_int_equal(pmu_store_save_readout(st, run1, "nope", &r, 0, &stats, &err), PMU_E_NOT_FOUND);
     OK(pmu_store_save_readout(st, run1, "M1", &r, 0, &stats, &err));
     pmu_readout_free(&r);
     assert_int_equal(stats.events, 2);
@@ -538,7 +717,7 @@ static void test_runs_and_events(void **state)
     assert_int_equal(n, 2);
     OK(pmu_store_finish_run(st, run1, "partial", "1 meter did not answer", &err));
     assert_int_equal(pmu_store_finish_run(st, run1, "fine", "", &err), PMU_E_INVALID);
-    assert_int_equal(pmu_store_finish_run(st, 999999, "ok", "", &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_finish_run(st, 999999, "ok", "", &err), PMU_E_NOT_FOUND);
 }
 
 /* ---- the meter list as CSV ------------------------------------------------------------ */
@@ -585,7 +764,7 @@ static void test_import_errors(void **state)
     assert_int_equal(count, 0);  /* nothing imported */
     free(list);
     struct pmu_site_record site;
-    assert_int_equal(pmu_store_site_get(st, "Depot", &site, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_site_get(st, "Depot", &site, &err), PMU_E_NOT_FOUND);
 
     static const char header[] = "serial,colour\nM1,red\n";
     memset(&p, 0, sizeof p);
@@ -641,7 +820,7 @@ static void test_meter_csv_round_trip(void **state)
     assert_string_equal(first, second);
     /* importing over existing meters needs update */
     assert_int_equal(pmu_store_meters_import_csv(st, first, strlen(first), false, report, &p, &n, &err),
-                     PMU_E_INVALID);
+                     PMU_E_EXISTS);
     OK(pmu_store_meters_import_csv(st, first, strlen(first), true, report, &p, &n, &err));
     free(first);
     free(second);
@@ -730,9 +909,73 @@ static void test_export_nem12(void **state)
     assert_non_null(strstr(err.message, "NMI"));
 }
 
+/* ---- two writers --------------------------------------------------------------------- */
+
+#define SHARED_DAYS 60
+
+/* Saves one hourly profile per day on channel 1.5 of meter SHARED, the hours ending
+ * at minute `minute` (30 or 0): two writers fill the same day rows between them. */
+static enum pmu_status write_days(struct pmu_store *s, int minute, struct pmu_error *e)
+{
+    int64_t run;
+    enum pmu_status status = pmu_store_begin_run(s, NULL, &run, e);
+    for (int d = 0; d < SHARED_DAYS && status == PMU_OK; d++) {
+        char text[2048];
+        size_t o = (size_t)snprintf(text, sizeof text, "P.01(024%02d%02d%02d%02d00)(00)(60)(1)(1.5)(kWh)\r\n",
+                                    1 + d / 28, 1 + d % 28, minute == 0 ? 1 : 0, minute);
+        for (int h = 0; h < 24; h++)
+            o += (size_t)snprintf(text + o, sizeof text - o, "(%d.%02d)\r\n", d, minute == 0 ? h : 50 + h);
+        struct pmu_readout r;
+        pmu_readout_init(&r);
+        pmu_readout_add_block(&r, (const uint8_t *)text, o, 0, 0, false);
+        status = pmu_store_save_readout(s, run, "SHARED", &r, 0, NULL, e);
+        pmu_readout_free(&r);
+    }
+    return status;
+}
+
+/* Two processes write the same meter's day rows at once; every interval of both
+ * must be there afterwards (a read-merge-write without locking would lose some). */
+static void test_two_writers(void **state)
+{
+    (void)state;
+    struct pmu_meter_record m = meter("SHARED", "", "");
+    OK(pmu_store_meter_add(st, &m, &err));
+    /* the channel exists before the race, as it does after a meter's first read */
+    save("SHARED", "P.01(0231231003000)(00)(60)(1)(1.5)(kWh)\r\n(0.00)\r\n", NULL);
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct pmu_store *s;
+        struct pmu_error e;
+        close(ready[0]);
+        if (pmu_store_open(conn, &s, &e) != PMU_OK || write(ready[1], "r", 1) != 1 ||
+            write_days(s, 0, &e) != PMU_OK) {
+            fprintf(stderr, "second writer: %s\n", e.message);
+            _exit(1);
+        }
+        pmu_store_close(s);
+        _exit(0);
+    }
+    close(ready[1]);
+    char c0;
+    assert_int_equal(read(ready[0], &c0, 1), 1);  /* both start together */
+    close(ready[0]);
+    OK(write_days(st, 30, &err));
+    int wst;
+    waitpid(pid, &wst, 0);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    struct collected c = intervals("SHARED", NULL, false);
+    assert_int_equal(c.n, 1 + SHARED_DAYS * 48);
+    assert_int_equal(c.conflicts, 0);
+}
+
 /* ---- crash safety ------------------------------------------------------------------------ */
 
-#define CRASH_METERS 40
+#define CRASH_METERS 100          /* more than a writer commits before it is killed */
 #define CRASH_ROWS 1500            /* x 4 channels = 6000 values a meter */
 
 static void crash_child(int fd)
@@ -845,18 +1088,21 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sites, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_decimals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profiles_and_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_days, setup, teardown),
         cmocka_unit_test_setup_teardown(test_runs_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meter_csv_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_jsonl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_nem12, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
     };
     return cmocka_run_group_tests_name(postgres ? "store (PostgreSQL)" : "store (SQLite)", tests, NULL, NULL);

@@ -47,6 +47,8 @@ static void test_names(void **state)
     assert_string_equal(pmu_status_name(PMU_E_BCC), "bcc");
     assert_string_equal(pmu_status_name(PMU_E_TRUNCATED), "truncated");
     assert_string_equal(pmu_status_name(PMU_DONE), "done");
+    assert_string_equal(pmu_status_name(PMU_E_NOT_FOUND), "not_found");
+    assert_string_equal(pmu_status_name(PMU_E_EXISTS), "exists");
     assert_string_equal(pmu_status_name((enum pmu_status)-99), "unknown");
     char b[8];
     assert_string_equal(pmu_byte_repr('x', b), "'x'");

@@ -116,7 +116,7 @@ static void test_fleet(void **state)
                                   "probability"},
         {"1 tcp password=a(b\n", "line 1: option 'password'"},
         {"1 tcp reaction_ms=2000\n", "line 1: option 'reaction_ms': 2000 is not a number of 0..1500"},
-        {"1 tcp model=A1700\n", "line 1: option 'model': 'A1700' is not one of generic"},
+        {"1 tcp model=A1700\n", "line 1: option 'model': 'A1700' is neither generic"},
         {"99999999 tcp\n1 tcp\n", "line 2: 1 meters would make more than 99999999 in all"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
