@@ -45,6 +45,10 @@ static const char read_usage[] =
     "                     read, most recent first (default 1, 0 none)\n"
     "  --lp-days N        Elster meters: load profile of the last N days and today\n"
     "                     (default 1; --profile FROM.. counts the days from FROM)\n"
+    "  --pool NAME=LINE,LINE,...[;OPTIONS]\n"
+    "                     a line pool for paths 'pool:NAME>modem:...' (repeat for more;\n"
+    "                     docs/comms-paths.md), e.g. modems=serial:/dev/ttyS0,serial:/dev/ttyS1\n"
+    "  --pools FILE       line pools, one definition per line\n"
     "\n"
     "Exit status: 0 read, 1 the meter could not be read (the message says why), 2 usage.\n";
 
@@ -117,6 +121,8 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         {"meter", required_argument, NULL, 'm'},   {"group", required_argument, NULL, 'g'},
         {"db", required_argument, NULL, 'd'},
         {"billing-sets", required_argument, NULL, 'B'}, {"lp-days", required_argument, NULL, 'L'},
+        {"db", required_argument, NULL, 'd'},      {"pool", required_argument, NULL, 'P'},
+        {"pools", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     int c, rc;
     a->billing_sets = 1;
@@ -129,6 +135,14 @@ static int parse_args(int argc, char **argv, struct read_args *a)
         case 'l': a->list = optarg; break;
         case 'g': a->group = optarg; break;
         case 'd': a->db = optarg; break;
+        case 'F': a->pools_file = optarg; break;
+        case 'P':
+            if (a->n_pools == MAX_POOL_ARGS) {
+                fprintf(stderr, "pmu read: at most %d --pool options; use --pools FILE\n", MAX_POOL_ARGS);
+                return PMU_EXIT_USAGE;
+            }
+            a->pools[a->n_pools++] = optarg;
+            break;
         case 'm':
             if (a->n_meters == MAX_METERS_ARGS) {
                 fprintf(stderr, "pmu read: at most %d --meter options; use --group\n", MAX_METERS_ARGS);
@@ -393,7 +407,8 @@ int pmu_cmd_read(int argc, char **argv)
         goto out;
     }
     struct pmu_engine *e = pmu_engine_new(&eo, &err);
-    rc = e == NULL ? PMU_EXIT_FAILURE : PMU_EXIT_OK;
+    rc = e == NULL ? PMU_EXIT_FAILURE : read_pools_add(e, &a);
+    bool said = e != NULL && rc != PMU_EXIT_OK; /* read_pools_add told why */
     for (size_t i = 0; i < n && rc == PMU_EXIT_OK; i++) {
         struct pmu_path path;
         struct pmu_read_request req = a.req;
@@ -415,11 +430,11 @@ int pmu_cmd_read(int argc, char **argv)
             use = &targets[i].elster_req;
         }
         if (pmu_engine_add(e, &path, use, on_done, &targets[i], &err) != PMU_OK)
-            rc = PMU_EXIT_FAILURE;
+            rc = err.code == PMU_E_INVALID ? PMU_EXIT_USAGE : PMU_EXIT_FAILURE; /* e.g. no such pool */
     }
     if (rc == PMU_EXIT_OK && pmu_engine_run(e, &err) != PMU_OK)
         rc = PMU_EXIT_FAILURE;
-    if (rc != PMU_EXIT_OK)
+    if (rc != PMU_EXIT_OK && !said)
         fprintf(stderr, "pmu read: %s\n", err.message);
     else
         rc = r.failed > 0 ? PMU_EXIT_DATA : PMU_EXIT_OK;

@@ -1,4 +1,4 @@
-/* pmu read's meter sources: list files and the store. */
+/* pmu read's meter sources (list files and the store) and its line pools. */
 #include "read_targets.h"
 
 #include <sodium.h>
@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pmu/engine.h"
+#include "pmu/pool.h"
 
 /* A list file: one meter per line, "PATH" or "meter SERIAL PATH" as pmu-sim prints;
  * blank lines, '#' comments and pmu-sim's "ready" line are skipped. */
@@ -93,9 +95,14 @@ static size_t add_text(char **text, size_t *len, size_t *cap, const char *path)
 static size_t add_path(char **text, size_t *len, size_t *cap, const struct pmu_meter_record *m)
 {
     char path[640];
-    bool has_address = strstr(m->path, "address=") != NULL;
+    /* the address is a link option: it goes before a dialler ('>modem:...?...') */
+    size_t link_len = strcspn(m->path, ">");
+    char link[640];
+    snprintf(link, sizeof link, "%.*s", (int)link_len, m->path);
+    bool has_address = strstr(link, "address=") != NULL;
     if (m->address[0] != '\0' && !has_address)
-        snprintf(path, sizeof path, "%s%caddress=%s", m->path, strchr(m->path, '?') ? '&' : '?', m->address);
+        snprintf(path, sizeof path, "%.*s%caddress=%s%s", (int)link_len, m->path,
+                 memchr(m->path, '?', link_len) ? '&' : '?', m->address, m->path + link_len);
     else
         snprintf(path, sizeof path, "%s", m->path);
     return add_text(text, len, cap, path);
@@ -180,4 +187,56 @@ int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
     *n = total;
     *text_out = text;
     return PMU_EXIT_OK;
+}
+
+static int add_pool(struct pmu_engine *e, const char *text, const char *where)
+{
+    struct pmu_pool pool;
+    struct pmu_error err;
+    enum pmu_status st = pmu_pool_parse(text, &pool, &err);
+    if (st == PMU_OK)
+        st = pmu_engine_add_pool(e, &pool, &err);
+    pmu_pool_free(&pool);
+    if (st == PMU_OK)
+        return PMU_EXIT_OK;
+    fprintf(stderr, "pmu read: %s: pool '%s': %s\n", where, text, err.message);
+    return st == PMU_E_NOMEM ? PMU_EXIT_FAILURE : PMU_EXIT_USAGE;
+}
+
+/* A pools file: one definition per line, blank lines and '#' comments skipped. */
+static int add_pools_file(struct pmu_engine *e, const char *file)
+{
+    size_t len;
+    uint8_t *text = pmu_cli_read_file(file, &len);
+    if (text == NULL)
+        return PMU_EXIT_FAILURE;
+    int rc = PMU_EXIT_OK;
+    size_t lineno = 0;
+    for (char *line = (char *)text, *next; line != NULL && rc == PMU_EXIT_OK; line = next) {
+        lineno++;
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        line[strcspn(line, "\r")] = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+            line[--n] = '\0';
+        if (*line == '\0' || *line == '#')
+            continue;
+        char where[512];
+        snprintf(where, sizeof where, "%s:%zu", file, lineno);
+        rc = add_pool(e, line, where);
+    }
+    free(text);
+    return rc;
+}
+
+int read_pools_add(struct pmu_engine *e, const struct read_args *a)
+{
+    int rc = a->pools_file != NULL ? add_pools_file(e, a->pools_file) : PMU_EXIT_OK;
+    for (size_t i = 0; i < a->n_pools && rc == PMU_EXIT_OK; i++)
+        rc = add_pool(e, a->pools[i], "--pool");
+    return rc;
 }

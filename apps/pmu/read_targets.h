@@ -14,6 +14,7 @@
 
 #define MAX_CODES 256
 #define MAX_METERS_ARGS 256
+#define MAX_POOL_ARGS 64
 
 struct read_args {
     const char *path_text;
@@ -33,6 +34,9 @@ struct read_args {
     /* Elster meters (protocol=elster paths): --billing-sets, --lp-days */
     struct elster_cli elster;
     unsigned billing_sets, lp_days;
+    const char *pools[MAX_POOL_ARGS];      /* --pool NAME=LINE,... */
+    size_t n_pools;
+    const char *pools_file;                /* --pools FILE */
 };
 
 struct run;
@@ -65,5 +69,10 @@ int read_targets_from_list(const char *file, struct target **out, size_t *n, cha
  * (free with free()). */
 int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
                             struct target **out, size_t *n, char **text);
+
+struct pmu_engine;
+
+/* Gives the engine the line pools of --pool and --pools FILE. */
+int read_pools_add(struct pmu_engine *e, const struct read_args *a);
 
 #endif

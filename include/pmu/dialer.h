@@ -40,6 +40,8 @@ struct pmu_dialer {
     char connect[32];               /* the CONNECT line, e.g. "CONNECT 9600" */
     enum pmu_status status;
     struct pmu_error error;
+    bool line_fault;                /* the failure is the modem's or its line's (no answer to AT,
+                                       no dial tone, SIM), not the called number's */
 };
 
 void pmu_dialer_init(struct pmu_dialer *d, const struct pmu_dial *dial);

@@ -1,7 +1,13 @@
 /* The engine: one event loop (libuv) that carries many meter sessions at once, like
  * libcurl's multi interface. The caller adds jobs (a comms path and a read request),
  * then runs the loop; each job's callback gets the finished session. Up to
- * max_parallel sessions run at a time; the rest wait in order. */
+ * max_parallel sessions run at a time; the rest wait in order.
+ *
+ * Line pools (pmu/pool.h): a job whose path is "pool:NAME>..." gets a free, healthy
+ * line of that pool for each call; never a line another call holds. A failure that is
+ * the line's fault counts against the line (and the job is queued again); a failure
+ * on the meter's side is tried again later, on any line, up to the pool's retries.
+ * With a trace, every call writes "line acquire" and "line release" lines. */
 #ifndef PMU_ENGINE_H
 #define PMU_ENGINE_H
 
@@ -10,6 +16,7 @@
 
 #include "pmu/error.h"
 #include "pmu/path.h"
+#include "pmu/pool.h"
 #include "pmu/session.h"
 
 struct pmu_engine;
@@ -28,6 +35,10 @@ struct pmu_engine_options {
 
 struct pmu_engine *pmu_engine_new(const struct pmu_engine_options *opt, struct pmu_error *err);
 void pmu_engine_free(struct pmu_engine *e);
+
+/* Makes a line pool known (copied); add pools before the jobs that use them. */
+enum pmu_status pmu_engine_add_pool(struct pmu_engine *e, const struct pmu_pool *pool,
+                                    struct pmu_error *err);
 
 /* Queues a job. The request's strings must outlive the job. */
 enum pmu_status pmu_engine_add(struct pmu_engine *e, const struct pmu_path *path,

@@ -9,7 +9,9 @@
 #include "pmu/error.h"
 #include "pmu/iec62056.h"
 
-enum pmu_link_kind { PMU_LINK_SERIAL, PMU_LINK_TCP };
+/* PMU_LINK_POOL: "pool:NAME", any free line of a line pool (pmu/pool.h); the engine
+ * picks the line per call, so a pool path always has a dialler. */
+enum pmu_link_kind { PMU_LINK_SERIAL, PMU_LINK_TCP, PMU_LINK_POOL };
 
 enum pmu_parity {
     PMU_PARITY_HW,    /* the port does 7E1 */
@@ -39,7 +41,7 @@ struct pmu_dial {
 
 struct pmu_path {
     enum pmu_link_kind kind;
-    char target[PMU_PATH_TARGET_MAX];  /* device (serial) or host (tcp) */
+    char target[PMU_PATH_TARGET_MAX];  /* device (serial), host (tcp) or pool name (pool) */
     unsigned port;                     /* tcp */
     char address[PMU_IEC_ADDRESS_MAX + 1];
     unsigned baud;                     /* fixed rate, 0 = switch as the meter offers */

@@ -15,6 +15,10 @@ enum pmu_status pmu_link_open(struct pmu_link *l, const struct pmu_path *path,
     memset(l, 0, sizeof *l);
     l->fd = -1;
     l->path = *path;
+    if (path->kind == PMU_LINK_POOL)
+        return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                             "pool:%s is a line pool: the engine picks one of its lines for each call",
+                             path->target);
     l->ops = path->kind == PMU_LINK_TCP ? &pmu_link_tcp_ops : &pmu_link_serial_ops;
     return l->ops->open(l, err);
 }

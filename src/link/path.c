@@ -1,6 +1,8 @@
 /* Comms path parser: see pmu/path.h and docs/comms-paths.md. */
 #include "pmu/path.h"
 
+#include "pmu/pool.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +155,21 @@ static enum pmu_status parse_target(struct pmu_path *p, const char *t, size_t le
     if (len == 0)
         return pmu_error_set(err, PMU_E_SYNTAX, at, "expected %s after the ':'",
                              p->kind == PMU_LINK_SERIAL ? "a device path such as /dev/ttyUSB0"
+                             : p->kind == PMU_LINK_POOL ? "a pool name"
                                                         : "host:port");
+    if (p->kind == PMU_LINK_POOL) {
+        if (len > PMU_POOL_NAME_MAX)
+            return pmu_error_set(err, PMU_E_TOO_LONG, at, "pool name is longer than %d characters",
+                                 PMU_POOL_NAME_MAX);
+        for (size_t i = 0; i < len; i++)
+            if (!pmu_pool_name_char(t[i]))
+                return pmu_error_set(err, PMU_E_SYNTAX, at + i,
+                                     "character '%c' cannot be in a pool name (letters, digits, '-', '_', '.')",
+                                     t[i]);
+        memcpy(p->target, t, len);
+        p->target[len] = '\0';
+        return PMU_OK;
+    }
     if (p->kind == PMU_LINK_SERIAL) {
         if (len >= sizeof p->target)
             return pmu_error_set(err, PMU_E_TOO_LONG, at, "device path is too long");
@@ -217,6 +233,9 @@ enum pmu_status pmu_path_parse(const char *text, struct pmu_path *out, struct pm
     const char *gt = strchr(text, '>');
     size_t end = gt != NULL ? (size_t)(gt - text) : strlen(text);
     enum pmu_status st = parse_link(text, end, out, err);
+    if (st == PMU_OK && gt == NULL && out->kind == PMU_LINK_POOL)
+        return pmu_error_set(err, PMU_E_SYNTAX, strlen(text),
+                             "a pool path needs the call to make: add '>modem:NUMBER' or '>pad:NUA'");
     if (st != PMU_OK || gt == NULL)
         return st;
     return parse_dial(text, end + 1, out, err);
@@ -275,6 +294,8 @@ static enum pmu_status parse_link(const char *text, size_t end, struct pmu_path 
         set_defaults(out, PMU_LINK_SERIAL, dial);
     else if (klen == 3 && memcmp(text, "tcp", 3) == 0)
         set_defaults(out, PMU_LINK_TCP, dial);
+    else if (klen == 4 && memcmp(text, "pool", 4) == 0)
+        set_defaults(out, PMU_LINK_POOL, dial);
     else
         return pmu_error_set(err, PMU_E_SYNTAX, 0, "unknown link kind '%.*s': use serial or tcp",
                              (int)klen, text);
@@ -502,6 +523,8 @@ int pmu_path_format(const struct pmu_path *p, char *buf, size_t size)
     int w;
     if (p->kind == PMU_LINK_SERIAL)
         w = snprintf(buf, size, "serial:%s%s%s", p->target, opts, dial);
+    else if (p->kind == PMU_LINK_POOL)
+        w = snprintf(buf, size, "pool:%s%s%s", p->target, opts, dial);
     else if (strchr(p->target, ':') != NULL)
         w = snprintf(buf, size, "tcp:[%s]:%u%s%s", p->target, p->port, opts, dial);
     else

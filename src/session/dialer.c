@@ -53,6 +53,7 @@ static enum pmu_dialer_result failed(struct pmu_dialer *d, enum pmu_status code,
     va_end(ap);
     d->status = code;
     pmu_error_set(&d->error, code, PMU_NO_OFFSET, "%s", msg);
+    d->line_fault = d->line_fault || d->state == D_INIT || d->state == D_GSM;
     d->state = D_DONE;
     d->wake_at = 0;
     return PMU_DIALER_FAILED;
@@ -240,8 +241,10 @@ static enum pmu_dialer_result on_line(struct pmu_dialer *d, uint64_t now, const 
             return failed(d, PMU_E_TIMEOUT, "the number %s does not answer", d->dial->number);
         if (strcmp(w, "NO CARRIER") == 0)
             return failed(d, PMU_E_IO, "no carrier: the far modem did not connect (%s)", d->dial->number);
-        if (strcmp(w, "NO DIALTONE") == 0)
+        if (strcmp(w, "NO DIALTONE") == 0) {
+            d->line_fault = true;
             return failed(d, PMU_E_IO, "no dial tone: is the modem's telephone line plugged in?");
+        }
         if (strcmp(w, "ERROR") == 0)
             return failed(d, PMU_E_REFUSED, "the modem answered ERROR to '%s'", d->sent);
         return PMU_DIALER_WORKING;

@@ -698,7 +698,10 @@ static void start_hangup(struct pmu_session *s)
     s->state = W_NONE;
     s->awaiting = false;
     s->connected = false;
-    pmu_dialer_hangup(&s->dialer, s->now);
+    if (pmu_dialer_hangup(&s->dialer, s->now) == PMU_DIALER_HUNG_UP) {
+        s->hangup_confirmed = true; /* DTR: the engine drops it when it closes the port */
+        s->stage = PMU_STAGE_DONE;
+    }
 }
 
 /* Copies what the dialler wants sent into out and follows its result. */
