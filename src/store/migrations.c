@@ -10,7 +10,8 @@
  *
  *   1  the meter list: sites, meters, meter groups and their members
  *   2  what is read: jobs, job runs, profile channels, register readings, profile
- *      intervals (with the conflicts view) and events */
+ *      intervals (with the conflicts view) and events
+ *   3  programming schemes and their versions (the scheme text as imported) */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -134,10 +135,27 @@ struct migration {
     " collected_at TEXT NOT NULL);\n"                                                   \
     "CREATE INDEX events_meter ON events (meter_id, collected_at);\n"
 
+/* A scheme keeps every version it was imported as, the text exactly as written
+ * (comments and all): versions count from 1 per scheme. */
+#define V3(ID, BIG)                                                                     \
+    "CREATE TABLE schemes ("                                                            \
+    " id " ID ","                                                                       \
+    " name TEXT NOT NULL UNIQUE,"                                                       \
+    " created_at TEXT NOT NULL);\n"                                                     \
+    "CREATE TABLE scheme_versions ("                                                    \
+    " id " ID ","                                                                       \
+    " scheme_id " BIG " NOT NULL REFERENCES schemes(id) ON DELETE CASCADE,"             \
+    " version INTEGER NOT NULL,"                                                        \
+    " body TEXT NOT NULL,"                                                              \
+    " imported_by TEXT NOT NULL DEFAULT '',"                                            \
+    " imported_at TEXT NOT NULL,"                                                       \
+    " UNIQUE (scheme_id, version));\n"
+
 static const struct migration migrations[] = {
     {"meter list: sites, meters, groups", V1(SQLITE_ID, "INTEGER"), V1(PG_ID, "BIGINT")},
     {"readings: jobs, runs, channels, register readings, profile intervals, events",
      V2(SQLITE_ID, "INTEGER", " WITHOUT ROWID"), V2(PG_ID, "BIGINT", "")},
+    {"programming schemes and their versions", V3(SQLITE_ID, "INTEGER"), V3(PG_ID, "BIGINT")},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PMU_STORE_SCHEMA_VERSION,
