@@ -37,5 +37,6 @@ int pmu_cmd_group(int argc, char **argv);
 int pmu_cmd_history(int argc, char **argv);
 int pmu_cmd_profile(int argc, char **argv);
 int pmu_cmd_export(int argc, char **argv);
+int pmu_cmd_scheme(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
     {"history", pmu_cmd_history, "register readings and events stored for a meter"},
     {"profile", pmu_cmd_profile, "load-profile intervals stored for a meter (--conflicts)"},
     {"export", pmu_cmd_export, "interval data as CSV, JSON lines or AEMO NEM12"},
+    {"scheme", pmu_cmd_scheme, "programming schemes: validate, import, list, history, show, diff, compile"},
 };
 
 static void usage(FILE *out)
