@@ -64,9 +64,6 @@ enum pmu_status pmu_store_scheme_import(struct pmu_store *s, const char *name, c
     enum pmu_status st = pmu_store_check_name(name, "scheme name", err);
     if (st != PMU_OK)
         return st;
-    if (strlen(name) >= PMU_STORE_NAME_MAX)
-        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "scheme name '%s' is longer than %d characters",
-                             name, PMU_STORE_NAME_MAX - 1);
     *unchanged = false;
     if ((st = pmu_store_begin(s, err)) != PMU_OK)
         return st;
