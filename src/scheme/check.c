@@ -41,6 +41,10 @@ static void check_header(struct check *c)
             bad(c, s->lines.scheme_id, "scheme_id '%s': use printable ASCII without ( ) / !", s->scheme_id);
             break;
         }
+    size_t id_len = strlen(s->scheme_id);
+    if (id_len > 0 && (s->scheme_id[0] == ' ' || s->scheme_id[id_len - 1] == ' '))
+        bad(c, s->lines.scheme_id, "scheme_id '%s' starts or ends with a space: the meter pads ids with spaces",
+            s->scheme_id);
     if (s->n_models == 0)
         bad(c, 1, "no models: add `models: [A1700-16TOU]`, the models the scheme is for");
     if (s->password_level == 0)
@@ -179,6 +183,9 @@ static void check_md_lp_display(struct check *c)
                     bad(c, s->lp_channel_lines[i], "load_profile channel '%s' is listed twice", s->lp_channels[i]);
         }
     }
+    for (size_t i = 0; i < s->n_display; i++)
+        if (strcmp(s->display[i], "0-0:0.0.0*0") == 0)
+            bad(c, s->display_lines[i], "display item 0-0:0.0.0*0 marks an unused entry: remove it");
     for (size_t i = 0; i < s->n_display; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->display[j], s->display[i]) == 0)

@@ -65,8 +65,10 @@ static bool copy_text(struct ctx *c, yaml_node_t *n, const char *what, char *dst
         problem(c, line_of(n), "%s: '%s' is too long (at most %zu characters)", what, v, size - 1);
         return false;
     }
-    for (const char *p = v; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20) {
+    /* control characters (C0, DEL, C1 as UTF-8) cannot be written back as YAML text */
+    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
+        if (*p < 0x20 || *p == 0x7F || (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) ||
+            (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))) {
             problem(c, line_of(n), "%s: contains a control character", what);
             return false;
         }
