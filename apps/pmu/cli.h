@@ -12,7 +12,8 @@ enum {
     PMU_EXIT_OK = 0,
     PMU_EXIT_DATA = 1,     /* the command ran; the input or meter had problems */
     PMU_EXIT_USAGE = 2,    /* bad command line */
-    PMU_EXIT_FAILURE = 3   /* could not run: file, memory, ... */
+    PMU_EXIT_FAILURE = 3,  /* could not run: file, memory, ... */
+    PMU_EXIT_DENIED = 4    /* who is asking may not do this (docs/security.md) */
 };
 
 /* Reads a whole file ("-" = standard input). Prints the reason and returns NULL on
@@ -37,6 +38,8 @@ int pmu_cmd_group(int argc, char **argv);
 int pmu_cmd_history(int argc, char **argv);
 int pmu_cmd_profile(int argc, char **argv);
 int pmu_cmd_export(int argc, char **argv);
+int pmu_cmd_user(int argc, char **argv);
+int pmu_cmd_audit(int argc, char **argv);
 int pmu_cmd_scheme(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "cli.h"
 #include "pmu/export.h"
 #include "pmu/store.h"
@@ -84,7 +85,7 @@ int pmu_cmd_export(int argc, char **argv)
         return PMU_EXIT_USAGE;
     }
     struct pmu_store *s;
-    int rc = pmu_cli_open_store("export", db, &s);
+    int rc = pmu_cli_open_gated("export", db, &s);
     if (rc != PMU_EXIT_OK)
         return rc;
     /* Written to a temporary file and renamed, so a failed export leaves no half file. */

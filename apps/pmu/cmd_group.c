@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "cli.h"
 #include "pmu/store.h"
 
@@ -84,7 +85,7 @@ static int show(struct pmu_store *s, const struct group_args *a, struct pmu_erro
     return 0;
 }
 
-static int run(struct pmu_store *s, const char *sub, const struct group_args *a)
+static int run(struct pmu_store *s, const char *sub, const struct group_args *a, const struct pmu_cli_actor *actor)
 {
     struct pmu_error err;
     enum pmu_status status = PMU_OK;
@@ -108,7 +109,14 @@ static int run(struct pmu_store *s, const char *sub, const struct group_args *a)
             if (status != PMU_OK) {
                 int r = pmu_cli_fail(add ? "group add-member" : "group rm-member", status, &err);
                 rc = r > rc ? r : rc;
+                continue;
             }
+            char detail[200];
+            snprintf(detail, sizeof detail, "meter %s %s group %s", a->pos[i], add ? "added to" : "removed from",
+                     a->pos[0]);
+            int r = pmu_cli_audit(s, actor, add ? "group.add-member" : "group.rm-member", a->pos[i], NULL, NULL,
+                                  detail);
+            rc = r > rc ? r : rc;
         }
         return rc;
     } else if (list) {
@@ -142,6 +150,11 @@ static int run(struct pmu_store *s, const char *sub, const struct group_args *a)
         snprintf(cmd, sizeof cmd, "group %s", sub);
         return pmu_cli_fail(cmd, status, &err);
     }
+    if (strcmp(sub, "add") == 0 || strcmp(sub, "rm") == 0) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "group %s %s", a->pos[0], sub[0] == 'a' ? "added" : "removed");
+        return pmu_cli_audit(s, actor, sub[0] == 'a' ? "group.add" : "group.rm", NULL, NULL, NULL, detail);
+    }
     return PMU_EXIT_OK;
 }
 
@@ -158,7 +171,12 @@ int pmu_cmd_group(int argc, char **argv)
     struct pmu_store *s;
     if ((rc = pmu_cli_open_store("group", a.db, &s)) != PMU_EXIT_OK)
         return rc;
-    rc = run(s, argv[1], &a);
+    struct pmu_cli_actor actor;
+    char command[32];
+    snprintf(command, sizeof command, "group %s", argv[1]);
+    if ((rc = pmu_cli_gate(s, a.db, command, &actor)) == PMU_EXIT_OK)
+        rc = run(s, argv[1], &a, &actor);
+    pmu_cli_actor_done(&actor);
     pmu_store_close(s);
     return rc;
 }

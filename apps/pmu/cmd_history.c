@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "cli.h"
 #include "pmu/store.h"
 
@@ -98,7 +99,7 @@ int pmu_cmd_history(int argc, char **argv)
     }
     const char *serial = argv[optind];
     struct pmu_store *s;
-    int rc = pmu_cli_open_store("history", db, &s);
+    int rc = pmu_cli_open_gated("history", db, &s);
     if (rc != PMU_EXIT_OK)
         return rc;
     struct pmu_error err;
@@ -189,7 +190,7 @@ int pmu_cmd_profile(int argc, char **argv)
     }
     q.serial = optind < argc ? argv[optind] : NULL;
     struct pmu_store *s;
-    int rc = pmu_cli_open_store("profile", db, &s);
+    int rc = pmu_cli_open_gated("profile", db, &s);
     if (rc != PMU_EXIT_OK)
         return rc;
     struct profile_out o = {json ? json_array() : NULL, 0, 0};

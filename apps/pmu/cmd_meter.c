@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "cli.h"
 #include "pmu/store.h"
 
@@ -18,15 +19,19 @@ static const char meter_usage[] =
     "                                             meters already in the store\n"
     "       pmu meter export [FILE]               the meter list as CSV (default: stdout)\n"
     "       pmu meter channel SERIAL CODE [--pulse X] [--direction import|export]\n"
+    "       pmu meter passwd SERIAL [--password-file F | --password-stdin | --clear]\n"
+    "                                             the meter's password, kept in the vault\n"
     "\n"
     "FIELDS: --make M --model M --site S --path COMMS-PATH --address A --password-ref R\n"
     "        --ct RATIO --vt RATIO --scheme NAME --notes TEXT\n"
     "        (ratios as 40 or 200/5; comms paths as in docs/comms-paths.md)\n"
+    "        add also takes the meter password: --password-file F or --password-stdin\n"
+    "        (never on the command line; it is sealed in the vault, docs/security.md)\n"
     "Every command takes --db CONN (an SQLite file or postgresql://...; default $PMU_DB,\n"
     "else openpmu.db). Exit status: 0 ok, 1 bad data or not found, 2 usage, 3 failure.\n";
 
 enum { O_DB = 256, O_MAKE, O_MODEL, O_SITE, O_PATH, O_ADDRESS, O_PWREF, O_CT, O_VT, O_SCHEME, O_NOTES, O_SERIAL,
-       O_GROUP, O_JSON, O_PURGE, O_UPDATE, O_PULSE, O_DIRECTION, O_HELP };
+       O_GROUP, O_JSON, O_PURGE, O_UPDATE, O_PULSE, O_DIRECTION, O_HELP, O_PWFILE, O_PWSTDIN, O_CLEAR };
 
 static const struct option meter_opts[] = {
     {"db", required_argument, NULL, O_DB},           {"make", required_argument, NULL, O_MAKE},
@@ -38,11 +43,16 @@ static const struct option meter_opts[] = {
     {"group", required_argument, NULL, O_GROUP},     {"json", no_argument, NULL, O_JSON},
     {"purge", no_argument, NULL, O_PURGE},           {"update", no_argument, NULL, O_UPDATE},
     {"pulse", required_argument, NULL, O_PULSE},     {"direction", required_argument, NULL, O_DIRECTION},
-    {"help", no_argument, NULL, O_HELP},             {NULL, 0, NULL, 0}};
+    {"help", no_argument, NULL, O_HELP},             {"password-file", required_argument, NULL, O_PWFILE},
+    {"password-stdin", no_argument, NULL, O_PWSTDIN}, {"clear", no_argument, NULL, O_CLEAR},
+    {NULL, 0, NULL, 0}};
 
 struct meter_args {
     const char *db, *site, *group, *pulse, *direction, *new_serial;
     bool json, purge, update;
+    const char *password_file;             /* the meter password: a file, or stdin */
+    bool password_stdin, clear;
+    const struct pmu_cli_actor *actor;     /* who acts (the access gate) */
     /* fields given on the command line, by option code */
     const char *field[O_SERIAL - O_MAKE];
     char **pos;
@@ -70,6 +80,9 @@ static int parse(int argc, char **argv, struct meter_args *a)
         case O_UPDATE: a->update = true; break;
         case O_PULSE: a->pulse = optarg; break;
         case O_DIRECTION: a->direction = optarg; break;
+        case O_PWFILE: a->password_file = optarg; break;
+        case O_PWSTDIN: a->password_stdin = true; break;
+        case O_CLEAR: a->clear = true; break;
         case O_HELP: fputs(meter_usage, stdout); return -1;
         default: fputs(meter_usage, stderr); return PMU_EXIT_USAGE;
         }
@@ -141,11 +154,46 @@ static int meter_add(struct pmu_store *s, const struct meter_args *a)
     strcpy(m.serial, a->pos[0]);
     if ((rc = apply_fields(a, &m)) != PMU_EXIT_OK)
         return rc;
+    char password[PMU_PASSWORD_MAX] = "";
+    bool with_password = a->password_file != NULL || a->password_stdin;
+    if (with_password &&
+        (rc = pmu_cli_read_secret("meter add", "meter password: ", a->password_file, a->password_stdin, false,
+                                  password)) != PMU_EXIT_OK)
+        return rc;
     struct pmu_error err;
     enum pmu_status status = pmu_store_meter_add(s, &m, &err);
+    if (status == PMU_OK && with_password &&
+        (status = pmu_meter_password_set(s, &a->actor->key, m.serial, password, &err)) != PMU_OK)
+        pmu_store_meter_remove(s, m.serial, false, NULL); /* all or nothing */
+    memset(password, 0, sizeof password);
     if (status != PMU_OK)
         return pmu_cli_fail("meter add", status, &err);
-    return PMU_EXIT_OK;
+    char after[PMU_DIGEST_HEX];
+    pmu_cli_meter_digest(&m, after);
+    return pmu_cli_audit(s, a->actor, "meter.add", m.serial, NULL, after,
+                         with_password ? "meter added, with a password in the vault" : "meter added");
+}
+
+static int meter_passwd(struct pmu_store *s, const struct meter_args *a)
+{
+    int rc = want_args("passwd", a, 1, "SERIAL");
+    if (rc != PMU_EXIT_OK)
+        return rc;
+    struct pmu_meter_record m;
+    struct pmu_error err;
+    enum pmu_status status = pmu_store_meter_get(s, a->pos[0], &m, &err);
+    if (status != PMU_OK)
+        return pmu_cli_fail("meter passwd", status, &err);
+    char password[PMU_PASSWORD_MAX] = "";
+    if (!a->clear && (rc = pmu_cli_read_secret("meter passwd", "meter password: ", a->password_file,
+                                               a->password_stdin, true, password)) != PMU_EXIT_OK)
+        return rc;
+    status = pmu_meter_password_set(s, &a->actor->key, m.serial, a->clear ? NULL : password, &err);
+    memset(password, 0, sizeof password);
+    if (status != PMU_OK)
+        return pmu_cli_fail("meter passwd", status, &err);
+    return pmu_cli_audit(s, a->actor, a->clear ? "meter.password.clear" : "meter.password.set", m.serial, NULL,
+                         NULL, a->clear ? "meter password removed from the vault" : "meter password set in the vault");
 }
 
 static int meter_edit(struct pmu_store *s, const struct meter_args *a)
@@ -158,6 +206,8 @@ static int meter_edit(struct pmu_store *s, const struct meter_args *a)
     enum pmu_status status = pmu_store_meter_get(s, a->pos[0], &m, &err);
     if (status != PMU_OK)
         return pmu_cli_fail("meter edit", status, &err);
+    char before[PMU_DIGEST_HEX], after[PMU_DIGEST_HEX];
+    pmu_cli_meter_digest(&m, before);
     if ((rc = apply_fields(a, &m)) != PMU_EXIT_OK)
         return rc;
     if (a->new_serial != NULL) {
@@ -169,7 +219,11 @@ static int meter_edit(struct pmu_store *s, const struct meter_args *a)
     }
     if ((status = pmu_store_meter_update(s, a->pos[0], &m, &err)) != PMU_OK)
         return pmu_cli_fail("meter edit", status, &err);
-    return PMU_EXIT_OK;
+    pmu_cli_meter_digest(&m, after);
+    char detail[160];
+    snprintf(detail, sizeof detail, strcmp(a->pos[0], m.serial) != 0 ? "meter %s renamed %s" : "meter %s edited",
+             a->pos[0], m.serial);
+    return pmu_cli_audit(s, a->actor, "meter.edit", m.serial, before, after, detail);
 }
 
 static int meter_list(struct pmu_store *s, const struct meter_args *a)
@@ -212,6 +266,10 @@ static int meter_show(struct pmu_store *s, const struct meter_args *a)
     enum pmu_status status = pmu_store_meter_get(s, a->pos[0], &m, &err);
     struct pmu_channel_record *ch = NULL;
     size_t n = 0;
+    bool has_password = false;
+    char unused[PMU_PASSWORD_MAX];
+    if (status == PMU_OK)
+        status = pmu_meter_password_get(s, NULL, m.serial, unused, &has_password, &err);
     if (status == PMU_OK)
         status = pmu_store_channels(s, m.serial, &ch, &n, &err);
     if (status != PMU_OK)
@@ -223,6 +281,7 @@ static int meter_show(struct pmu_store *s, const struct meter_args *a)
                                                  ch[i].code, "unit", ch[i].unit, "interval_min",
                                                  (json_int_t)ch[i].interval_min, "pulse_multiplier",
                                                  ch[i].pulse_multiplier, "direction", ch[i].direction));
+        json_object_set_new(root, "password", json_string(has_password ? "set" : "not set"));
         json_object_set_new(root, "channels", arr);
         print_json(root);
     } else {
@@ -231,6 +290,7 @@ static int meter_show(struct pmu_store *s, const struct meter_args *a)
                "created       %s\nupdated       %s\n",
                m.serial, m.make, m.model, m.site, m.path, m.address, m.password_ref, m.ct, m.vt, m.scheme, m.notes,
                m.created, m.updated);
+        printf("password      %s\n", has_password ? "set (in the vault)" : "not set");
         for (size_t i = 0; i < n; i++)
             printf("channel       %s %s [%s] %u min, pulse x%s, %s\n", ch[i].profile, ch[i].code, ch[i].unit,
                    ch[i].interval_min, ch[i].pulse_multiplier, ch[i].direction[0] ? ch[i].direction : "direction ?");
@@ -245,6 +305,10 @@ static int meter_rm(struct pmu_store *s, const struct meter_args *a)
     if (rc != PMU_EXIT_OK)
         return rc;
     struct pmu_error err;
+    struct pmu_meter_record m;
+    char before[PMU_DIGEST_HEX] = "";
+    if (pmu_store_meter_get(s, a->pos[0], &m, &err) == PMU_OK)
+        pmu_cli_meter_digest(&m, before);
     enum pmu_status status = pmu_store_meter_remove(s, a->pos[0], a->purge, &err);
     if (status != PMU_OK) {
         rc = pmu_cli_fail("meter rm", status, &err);
@@ -252,7 +316,8 @@ static int meter_rm(struct pmu_store *s, const struct meter_args *a)
             fprintf(stderr, "pmu meter rm: add --purge to delete the meter and its stored readings\n");
         return rc;
     }
-    return PMU_EXIT_OK;
+    return pmu_cli_audit(s, a->actor, "meter.rm", a->pos[0], before, NULL,
+                         a->purge ? "meter removed with its stored readings" : "meter removed");
 }
 
 struct import_report {
@@ -276,6 +341,8 @@ static int meter_import(struct pmu_store *s, const struct meter_args *a)
         return PMU_EXIT_FAILURE;
     struct import_report r = {strcmp(a->pos[0], "-") == 0 ? "stdin" : a->pos[0]};
     struct pmu_error err;
+    char digest[PMU_DIGEST_HEX];
+    pmu_audit_digest(text, len, digest);
     enum pmu_status status =
         pmu_store_meters_import_csv(s, (const char *)text, len, a->update, print_problem, &r, &n, &err);
     free(text);
@@ -286,7 +353,10 @@ static int meter_import(struct pmu_store *s, const struct meter_args *a)
     if (status != PMU_OK)
         return pmu_cli_fail("meter import", status, &err);
     printf("imported %zu meter%s from %s\n", n, n == 1 ? "" : "s", r.file);
-    return PMU_EXIT_OK;
+    char detail[300];
+    snprintf(detail, sizeof detail, "imported %zu meters from %s%s (after digest: the file)", n, r.file,
+             a->update ? ", replacing those already there" : "");
+    return pmu_cli_audit(s, a->actor, "meter.import", NULL, NULL, digest, detail);
 }
 
 static int meter_export(struct pmu_store *s, const struct meter_args *a)
@@ -317,7 +387,10 @@ static int meter_channel(struct pmu_store *s, const struct meter_args *a)
     enum pmu_status status = pmu_store_channel_set(s, a->pos[0], a->pos[1], a->pulse, a->direction, &err);
     if (status != PMU_OK)
         return pmu_cli_fail("meter channel", status, &err);
-    return PMU_EXIT_OK;
+    char detail[200];
+    snprintf(detail, sizeof detail, "channel %s:%s%s%s%s", a->pos[1], a->pulse ? " pulse x" : "",
+             a->pulse ? a->pulse : "", a->direction ? " direction " : "", a->direction ? a->direction : "");
+    return pmu_cli_audit(s, a->actor, "meter.channel", a->pos[0], NULL, NULL, detail);
 }
 
 int pmu_cmd_meter(int argc, char **argv)
@@ -327,7 +400,7 @@ int pmu_cmd_meter(int argc, char **argv)
         int (*run)(struct pmu_store *, const struct meter_args *);
     } subs[] = {{"add", meter_add},       {"list", meter_list},     {"show", meter_show},
                 {"edit", meter_edit},     {"rm", meter_rm},         {"import", meter_import},
-                {"export", meter_export}, {"channel", meter_channel}};
+                {"export", meter_export}, {"channel", meter_channel}, {"passwd", meter_passwd}};
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         fputs(meter_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? PMU_EXIT_USAGE : PMU_EXIT_OK;
@@ -342,7 +415,14 @@ int pmu_cmd_meter(int argc, char **argv)
         struct pmu_store *s;
         if ((rc = pmu_cli_open_store("meter", a.db, &s)) != PMU_EXIT_OK)
             return rc;
-        rc = subs[i].run(s, &a);
+        struct pmu_cli_actor actor;
+        char command[32];
+        snprintf(command, sizeof command, "meter %s", subs[i].name);
+        if ((rc = pmu_cli_gate(s, a.db, command, &actor)) == PMU_EXIT_OK) {
+            a.actor = &actor;
+            rc = subs[i].run(s, &a);
+        }
+        pmu_cli_actor_done(&actor);
         pmu_store_close(s);
         return rc;
     }

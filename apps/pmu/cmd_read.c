@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "cli.h"
 #include "pmu/engine.h"
 #include "pmu/path.h"
@@ -29,7 +30,8 @@ static const char read_usage[] =
     "  --obis CODE        read CODE with R1 in programming mode; repeat, or list a,b,c\n"
     "  --profile FROM..TO load profile P.01 with R5; FROM and TO are YYYY-MM-DD[Thh:mm],\n"
     "                     either may be empty (open range)\n"
-    "  --password P       meter password for programming mode (or PMU_METER_PASSWORD)\n"
+    "  --password P       meter password for programming mode (or PMU_METER_PASSWORD);\n"
+    "                     meters of the store use their own from the vault when set\n"
     "  --json             one JSON object: ident, records, profiles, missing, error\n"
     "  --trace FILE       timestamped hex dump of both directions, passwords masked\n"
     "  --list FILE        read many meters: one per line, PATH or 'meter SERIAL PATH'\n"
@@ -314,10 +316,17 @@ int pmu_cmd_read(int argc, char **argv)
     size_t n = 1;
     char *list_text = NULL;
     struct pmu_store *store = NULL;
+    static struct pmu_cli_actor actor; /* storing readings needs a reader; the key opens the vault */
     if (a.n_meters > 0 || a.group != NULL) {
         if ((rc = pmu_cli_open_store("read", a.db, &store)) != PMU_EXIT_OK)
             return rc;
+        if ((rc = pmu_cli_gate(store, a.db, "read", &actor)) != PMU_EXIT_OK) {
+            pmu_store_close(store);
+            return rc;
+        }
+        a.key = &actor.key;
         if ((rc = read_targets_from_store(store, &a, &targets, &n, &list_text)) != PMU_EXIT_OK) {
+            pmu_cli_actor_done(&actor);
             pmu_store_close(store);
             return rc;
         }
@@ -348,9 +357,12 @@ int pmu_cmd_read(int argc, char **argv)
     rc = e == NULL ? PMU_EXIT_FAILURE : PMU_EXIT_OK;
     for (size_t i = 0; i < n && rc == PMU_EXIT_OK; i++) {
         struct pmu_path path;
+        struct pmu_read_request req = a.req;
+        if (targets[i].password != NULL)
+            req.password = targets[i].password;
         targets[i].run = &r;
         if (pmu_path_parse(targets[i].path_text, &path, &err) != PMU_OK ||
-            pmu_engine_add(e, &path, &a.req, on_done, &targets[i], &err) != PMU_OK)
+            pmu_engine_add(e, &path, &req, on_done, &targets[i], &err) != PMU_OK)
             rc = PMU_EXIT_FAILURE;
     }
     if (rc == PMU_EXIT_OK && pmu_engine_run(e, &err) != PMU_OK)
@@ -381,6 +393,7 @@ out:
     if (targets != &single)
         free(targets);
     free(list_text);
+    pmu_cli_actor_done(&actor);
     pmu_store_close(store);
     return rc;
 }

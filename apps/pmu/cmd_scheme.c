@@ -7,8 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "access.h"
 #include "cli.h"
 #include "pmu/scheme.h"
+#include "pmu/security.h"
 #include "pmu/store.h"
 
 #ifndef PMU_MODELS_DIR
@@ -17,7 +19,7 @@
 
 static const char scheme_usage[] =
     "usage: pmu scheme validate FILE... [--model M]   check files; problems as FILE:LINE: message\n"
-    "       pmu scheme import FILE [--name NAME] [--user U]   validate, then store as the next version\n"
+    "       pmu scheme import FILE [--name NAME]     validate, then store as the next version\n"
     "       pmu scheme list                          stored schemes and their latest version\n"
     "       pmu scheme history NAME                  the versions of a scheme\n"
     "       pmu scheme show NAME|FILE [--version N] [--yaml | --original]\n"
@@ -30,21 +32,23 @@ static const char scheme_usage[] =
     "--db CONN: the store (default $PMU_DB, else openpmu.db). --models DIR: model files\n"
     "(default $PMU_MODELS, else the models/ of this openpmu). NAME|FILE: a path (with '/' or\n"
     "ending .yaml/.yml) is read as a file, anything else names a stored scheme.\n"
+    "Commands that use the store act as PMU_USER (docs/security.md): import needs the\n"
+    "programmer level and is audited; the others read-only.\n"
     "Exit status: 0 ok (diff: no differences), 1 problems found (diff: differences), 2 usage,\n"
-    "3 failure.\n";
+    "3 failure, 4 denied.\n";
 
-enum { O_DB = 256, O_MODELS, O_MODEL, O_NAME, O_USER, O_VERSION, O_YAML, O_ORIGINAL, O_READBACK, O_HELP };
+enum { O_DB = 256, O_MODELS, O_MODEL, O_NAME, O_VERSION, O_YAML, O_ORIGINAL, O_READBACK, O_HELP };
 
 static const struct option scheme_opts[] = {
     {"db", required_argument, NULL, O_DB},           {"models", required_argument, NULL, O_MODELS},
     {"model", required_argument, NULL, O_MODEL},     {"name", required_argument, NULL, O_NAME},
-    {"user", required_argument, NULL, O_USER},       {"version", required_argument, NULL, O_VERSION},
+    {"version", required_argument, NULL, O_VERSION},
     {"yaml", no_argument, NULL, O_YAML},             {"original", no_argument, NULL, O_ORIGINAL},
     {"readback", required_argument, NULL, O_READBACK}, {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
 
 struct args {
-    const char *db, *models, *model, *name, *user, *readback;
+    const char *db, *models, *model, *name, *readback;
     int version;
     bool yaml, original;
     char **pos;
@@ -62,7 +66,6 @@ static int parse_args(int argc, char **argv, struct args *a)
         case O_MODELS: a->models = optarg; break;
         case O_MODEL: a->model = optarg; break;
         case O_NAME: a->name = optarg; break;
-        case O_USER: a->user = optarg; break;
         case O_READBACK: a->readback = optarg; break;
         case O_YAML: a->yaml = true; break;
         case O_ORIGINAL: a->original = true; break;
@@ -214,8 +217,8 @@ static size_t validate(const struct args *a, const char *file, const char *text,
 
 /* A scheme by NAME (stored; version 0 = latest) or FILE: the text and the parsed
  * scheme. Returns an exit code. */
-static int load_scheme(const struct args *a, struct pmu_store **store, const char *ref, int version, char **text,
-                       struct pmu_scheme **s, int *got_version)
+static int load_scheme(const struct args *a, const char *command, struct pmu_store **store, const char *ref,
+                       int version, char **text, struct pmu_scheme **s, int *got_version)
 {
     size_t len;
     *text = NULL;
@@ -229,7 +232,7 @@ static int load_scheme(const struct args *a, struct pmu_store **store, const cha
     } else {
         struct pmu_error err;
         if (*store == NULL) {
-            int rc = pmu_cli_open_store("scheme", a->db, store);
+            int rc = pmu_cli_open_gated(command, a->db, store);
             if (rc != PMU_EXIT_OK)
                 return rc;
         }
@@ -273,6 +276,35 @@ static int cmd_validate(const struct args *a)
     return rc;
 }
 
+/* Stores text as the next version of `name` for the actor, and audits it: the
+ * entry names the scheme version and the digest of the text. */
+static int import_as(struct pmu_store *store, const struct pmu_cli_actor *actor, const char *name, const char *text,
+                     size_t len)
+{
+    int version;
+    bool unchanged;
+    struct pmu_error err;
+    enum pmu_status st = pmu_store_scheme_import(store, name, text, actor->user.name, &version, &unchanged, &err);
+    if (st != PMU_OK)
+        return pmu_cli_fail("scheme import", st, &err);
+    if (unchanged) {
+        printf("scheme %s unchanged: version %d\n", name, version);
+        return PMU_EXIT_OK;
+    }
+    char ref[PMU_STORE_NAME_MAX + 16], detail[PMU_STORE_NAME_MAX + 48], digest[PMU_DIGEST_HEX];
+    snprintf(ref, sizeof ref, "%s@%d", name, version);
+    snprintf(detail, sizeof detail, "scheme %s version %d imported", name, version);
+    pmu_audit_digest(text, len, digest);
+    struct pmu_audit_record r = {actor->user.name, "scheme.import", "", ref, "", digest, detail};
+    if (!actor->has_key || pmu_audit_append(store, &actor->key, &r, NULL, &err) != PMU_OK) {
+        fprintf(stderr, "pmu scheme import: version %d stored but not audited: %s\n", version,
+                actor->has_key ? err.message : "the key is not at hand");
+        return PMU_EXIT_FAILURE;
+    }
+    printf("scheme %s version %d imported\n", name, version);
+    return PMU_EXIT_OK;
+}
+
 static int cmd_import(const struct args *a)
 {
     if (a->n_pos != 1) {
@@ -292,19 +324,12 @@ static int cmd_import(const struct args *a)
     }
     const char *name = a->name != NULL ? a->name : s->name;
     struct pmu_store *store;
+    struct pmu_cli_actor actor;
     int rc = pmu_cli_open_store("scheme import", a->db, &store);
     if (rc == PMU_EXIT_OK) {
-        int version;
-        bool unchanged;
-        struct pmu_error err;
-        enum pmu_status st = pmu_store_scheme_import(store, name, (const char *)text, a->user != NULL ? a->user : "",
-                                                     &version, &unchanged, &err);
-        if (st != PMU_OK)
-            rc = pmu_cli_fail("scheme import", st, &err);
-        else if (unchanged)
-            printf("scheme %s unchanged: version %d\n", name, version);
-        else
-            printf("scheme %s version %d imported\n", name, version);
+        if ((rc = pmu_cli_gate(store, a->db, "scheme import", &actor)) == PMU_EXIT_OK)
+            rc = import_as(store, &actor, name, (const char *)text, len);
+        pmu_cli_actor_done(&actor);
         pmu_store_close(store);
     }
     pmu_scheme_free(s);
@@ -315,7 +340,7 @@ static int cmd_import(const struct args *a)
 static int cmd_list(const struct args *a)
 {
     struct pmu_store *store;
-    int rc = pmu_cli_open_store("scheme list", a->db, &store);
+    int rc = pmu_cli_open_gated("scheme list", a->db, &store);
     if (rc != PMU_EXIT_OK)
         return rc;
     struct pmu_scheme_version_record *v;
@@ -342,7 +367,7 @@ static int cmd_history(const struct args *a)
         return PMU_EXIT_USAGE;
     }
     struct pmu_store *store;
-    int rc = pmu_cli_open_store("scheme history", a->db, &store);
+    int rc = pmu_cli_open_gated("scheme history", a->db, &store);
     if (rc != PMU_EXIT_OK)
         return rc;
     struct pmu_scheme_version_record *v;
@@ -371,7 +396,7 @@ static int cmd_show(const struct args *a)
     char *text;
     struct pmu_scheme *s;
     int version;
-    int rc = load_scheme(a, &store, a->pos[0], a->version, &text, &s, &version);
+    int rc = load_scheme(a, "scheme show", &store, a->pos[0], a->version, &text, &s, &version);
     if (rc == PMU_EXIT_OK) {
         struct pmu_error err;
         char *flat;
@@ -458,7 +483,7 @@ static int cmd_diff(const struct args *a)
     struct model m = {0};
     if (against_meter) {
         if ((rc = need_model(a, &m)) == PMU_EXIT_OK &&
-            (rc = load_scheme(a, &store, a->pos[0], a->version, &ta, &sa, &va)) == PMU_EXIT_OK)
+            (rc = load_scheme(a, "scheme diff", &store, a->pos[0], a->version, &ta, &sa, &va)) == PMU_EXIT_OK)
             rc = meter_view(a, sa, &m, &sb);
     } else {
         int v1 = atoi(a->pos[1]), v2 = atoi(a->pos[2]);
@@ -466,8 +491,8 @@ static int cmd_diff(const struct args *a)
             fprintf(stderr, "pmu scheme diff: versions are numbers 1, 2, ...\n");
             return PMU_EXIT_USAGE;
         }
-        if ((rc = load_scheme(a, &store, a->pos[0], v1, &ta, &sa, &va)) == PMU_EXIT_OK)
-            rc = load_scheme(a, &store, a->pos[0], v2, &tb, &sb, &vb);
+        if ((rc = load_scheme(a, "scheme diff", &store, a->pos[0], v1, &ta, &sa, &va)) == PMU_EXIT_OK)
+            rc = load_scheme(a, "scheme diff", &store, a->pos[0], v2, &tb, &sb, &vb);
     }
     if (rc == PMU_EXIT_OK) {
         struct diff_out d = {0};
@@ -504,7 +529,7 @@ static int cmd_compile(const struct args *a)
     int version;
     int rc = need_model(a, &m);
     if (rc == PMU_EXIT_OK)
-        rc = load_scheme(a, &store, a->pos[0], a->version, &text, &s, &version);
+        rc = load_scheme(a, "scheme compile", &store, a->pos[0], a->version, &text, &s, &version);
     if (rc == PMU_EXIT_OK) {
         struct reporter r = {a->pos[0], 0};
         if (pmu_scheme_check(s, &m.caps, report, &r) > 0) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "cli.h"
 #include "pmu/store.h"
 
@@ -77,7 +78,7 @@ static json_t *site_json(const struct pmu_site_record *r)
                      r->notes, "meters", (json_int_t)r->n_meters);
 }
 
-static int run(struct pmu_store *s, const char *sub, const struct site_args *a)
+static int run(struct pmu_store *s, const char *sub, const struct site_args *a, const struct pmu_cli_actor *actor)
 {
     struct pmu_error err;
     struct pmu_site_record r;
@@ -154,6 +155,18 @@ static int run(struct pmu_store *s, const char *sub, const struct site_args *a)
         snprintf(cmd, sizeof cmd, "site %s", sub);
         return pmu_cli_fail(cmd, status, &err);
     }
+    if (strcmp(sub, "add") == 0 || strcmp(sub, "edit") == 0 || strcmp(sub, "rm") == 0) {
+        char action[16], detail[200], digest[PMU_DIGEST_HEX] = "";
+        snprintf(action, sizeof action, "site.%s", sub);
+        snprintf(detail, sizeof detail, "site %s: %s", a->pos[0], sub);
+        if (strcmp(sub, "rm") != 0) {
+            char text[2048];
+            int n = snprintf(text, sizeof text, "name=%s\nnmi=%s\naddress=%s\nnotes=%s\n", r.name, r.nmi,
+                             r.address, r.notes);
+            pmu_audit_digest(text, n > 0 && (size_t)n < sizeof text ? (size_t)n : sizeof text - 1, digest);
+        }
+        return pmu_cli_audit(s, actor, action, NULL, NULL, digest, detail);
+    }
     return PMU_EXIT_OK;
 }
 
@@ -170,7 +183,12 @@ int pmu_cmd_site(int argc, char **argv)
     struct pmu_store *s;
     if ((rc = pmu_cli_open_store("site", a.db, &s)) != PMU_EXIT_OK)
         return rc;
-    rc = run(s, argv[1], &a);
+    struct pmu_cli_actor actor;
+    char command[32];
+    snprintf(command, sizeof command, "site %s", argv[1]);
+    if ((rc = pmu_cli_gate(s, a.db, command, &actor)) == PMU_EXIT_OK)
+        rc = run(s, argv[1], &a, &actor);
+    pmu_cli_actor_done(&actor);
     pmu_store_close(s);
     return rc;
 }

@@ -19,6 +19,8 @@ static const struct {
     {"history", pmu_cmd_history, "register readings and events stored for a meter"},
     {"profile", pmu_cmd_profile, "load-profile intervals stored for a meter (--conflicts)"},
     {"export", pmu_cmd_export, "interval data as CSV, JSON lines or AEMO NEM12"},
+    {"user", pmu_cmd_user, "users and their access levels: add, passwd, list, disable"},
+    {"audit", pmu_cmd_audit, "the audit trail: list, show, verify"},
     {"scheme", pmu_cmd_scheme, "programming schemes: validate, import, list, history, show, diff, compile"},
 };
 

@@ -1,6 +1,7 @@
 /* pmu read's meter sources: list files and the store. */
 #include "read_targets.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,16 +69,9 @@ int read_targets_from_list(const char *file, struct target **out, size_t *n, cha
     return PMU_EXIT_OK;
 }
 
-/* Appends "PATH" for a stored meter, adding its device address when the path has
- * none, into the text buffer. Returns the offset of the string, or (size_t)-1. */
-static size_t add_path(char **text, size_t *len, size_t *cap, const struct pmu_meter_record *m)
+/* Appends a string to the text buffer. Returns its offset, or (size_t)-1. */
+static size_t add_text(char **text, size_t *len, size_t *cap, const char *path)
 {
-    char path[640];
-    bool has_address = strstr(m->path, "address=") != NULL;
-    if (m->address[0] != '\0' && !has_address)
-        snprintf(path, sizeof path, "%s%caddress=%s", m->path, strchr(m->path, '?') ? '&' : '?', m->address);
-    else
-        snprintf(path, sizeof path, "%s", m->path);
     size_t n = strlen(path) + 1;
     if (*len + n > *cap) {
         size_t c = *cap ? *cap * 2 : 4096;
@@ -93,6 +87,20 @@ static size_t add_path(char **text, size_t *len, size_t *cap, const struct pmu_m
     *len += n;
     return *len - n;
 }
+
+/* Appends "PATH" for a stored meter, adding its device address when the path has
+ * none. */
+static size_t add_path(char **text, size_t *len, size_t *cap, const struct pmu_meter_record *m)
+{
+    char path[640];
+    bool has_address = strstr(m->path, "address=") != NULL;
+    if (m->address[0] != '\0' && !has_address)
+        snprintf(path, sizeof path, "%s%caddress=%s", m->path, strchr(m->path, '?') ? '&' : '?', m->address);
+    else
+        snprintf(path, sizeof path, "%s", m->path);
+    return add_text(text, len, cap, path);
+}
+
 
 int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
                             struct target **out, size_t *n, char **text_out)
@@ -126,10 +134,10 @@ int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
             return pmu_cli_fail("read", st, &err);
         }
     struct target *ts = calloc(total, sizeof *ts);
-    size_t *offsets = calloc(total, sizeof *offsets);
+    size_t *offsets = calloc(total, sizeof *offsets), *pw_offsets = calloc(total, sizeof *pw_offsets);
     char *text = NULL;
     size_t len = 0, cap = 0;
-    int rc = ts == NULL || offsets == NULL ? PMU_EXIT_FAILURE : PMU_EXIT_OK;
+    int rc = ts == NULL || offsets == NULL || pw_offsets == NULL ? PMU_EXIT_FAILURE : PMU_EXIT_OK;
     for (size_t i = 0; i < total && rc == PMU_EXIT_OK; i++) {
         if (all[i].path[0] == '\0') {
             fprintf(stderr, "pmu read: meter %s has no comms path: pmu meter edit %s --path ...\n",
@@ -140,11 +148,23 @@ int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
         snprintf(ts[i].serial, sizeof ts[i].serial, "%s", all[i].serial);
         if ((offsets[i] = add_path(&text, &len, &cap, &all[i])) == (size_t)-1)
             rc = PMU_EXIT_FAILURE;
+        char password[PMU_PASSWORD_MAX];
+        bool found = false;
+        pw_offsets[i] = (size_t)-1;
+        if (rc == PMU_EXIT_OK && a->key != NULL &&
+            (st = pmu_meter_password_get(store, a->key, all[i].serial, password, &found, &err)) != PMU_OK)
+            rc = pmu_cli_fail("read", st, &err);
+        if (found && (pw_offsets[i] = add_text(&text, &len, &cap, password)) == (size_t)-1)
+            rc = PMU_EXIT_FAILURE;
+        sodium_memzero(password, sizeof password);
     }
     /* the text moved while it grew: point at it only now */
-    for (size_t i = 0; i < total && rc == PMU_EXIT_OK; i++)
+    for (size_t i = 0; i < total && rc == PMU_EXIT_OK; i++) {
         ts[i].path_text = text + offsets[i];
+        ts[i].password = pw_offsets[i] != (size_t)-1 ? text + pw_offsets[i] : NULL;
+    }
     free(offsets);
+    free(pw_offsets);
     free(all);
     if (rc != PMU_EXIT_OK) {
         free(ts);

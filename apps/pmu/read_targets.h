@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "pmu/path.h"
+#include "pmu/security.h"
 #include "pmu/session.h"
 #include "pmu/store.h"
 
@@ -25,6 +26,7 @@ struct read_args {
     size_t n_meters;
     const char *group;                     /* --group NAME */
     const char *db;                        /* --db CONN */
+    const struct pmu_key *key;             /* opens meter passwords from the vault */
     size_t parallel;
 };
 
@@ -34,6 +36,7 @@ struct target {
     char serial[64];           /* "" for a single path */
     const char *path_text;     /* parsed again when queued: tens of thousands of parsed
                                   paths would cost more memory than the parsing time */
+    const char *password;      /* the meter's own password from the vault, or NULL */
     struct run *run;
 };
 
@@ -50,8 +53,9 @@ struct run {
 /* Meters of a list file: "PATH" or "meter SERIAL PATH" lines. *text owns the strings. */
 int read_targets_from_list(const char *file, struct target **out, size_t *n, char **text);
 
-/* Meters of the store: the --meter serials and the members of --group. *text owns
- * the path strings (free with free()). */
+/* Meters of the store: the --meter serials and the members of --group, with their
+ * vault passwords when a->key is set. *text owns the path and password strings
+ * (free with free()). */
 int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
                             struct target **out, size_t *n, char **text);
 

@@ -31,7 +31,7 @@
 #include "pmu/readout.h"
 
 /* The schema version this openpmu writes (see src/store/migrations.c). */
-#define PMU_STORE_SCHEMA_VERSION 3
+#define PMU_STORE_SCHEMA_VERSION 4
 
 struct pmu_store;
 

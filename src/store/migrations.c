@@ -11,7 +11,9 @@
  *   1  the meter list: sites, meters, meter groups and their members
  *   2  what is read: jobs, job runs, profile channels, register readings, profile
  *      intervals (with the conflicts view) and events
- *   3  programming schemes and their versions (the scheme text as imported) */
+ *   3  security: users, sealed meter passwords (meter_secrets), the audit trail
+ *      (audit_log) and its anchor (docs/security.md)
+ *   4  programming schemes and their versions (the scheme text as imported) */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -135,9 +137,45 @@ struct migration {
     " collected_at TEXT NOT NULL);\n"                                                   \
     "CREATE INDEX events_meter ON events (meter_id, collected_at);\n"
 
+/* Users, the vault and the audit trail (docs/security.md). meter_secrets holds only
+ * sealed text; the key is outside the database. audit_log is append-only: seq is
+ * given by openpmu (1, 2, ...), not by the database, because it is part of the hashed
+ * bytes; audit_anchor has one row. */
+#define V3(ID, BIG)                                                                     \
+    "CREATE TABLE users ("                                                              \
+    " id " ID ","                                                                       \
+    " name TEXT NOT NULL UNIQUE,"                                                       \
+    " level TEXT NOT NULL,"                                                             \
+    " password_hash TEXT NOT NULL,"                                                     \
+    " disabled INTEGER NOT NULL DEFAULT 0,"                                             \
+    " created_at TEXT NOT NULL,"                                                        \
+    " updated_at TEXT NOT NULL);\n"                                                     \
+    "CREATE TABLE meter_secrets ("                                                      \
+    " meter_id " BIG " PRIMARY KEY REFERENCES meters(id) ON DELETE CASCADE,"            \
+    " sealed TEXT NOT NULL,"                                                            \
+    " updated_at TEXT NOT NULL);\n"                                                     \
+    "CREATE TABLE audit_log ("                                                          \
+    " seq " BIG " PRIMARY KEY,"                                                         \
+    " at TEXT NOT NULL,"                                                                \
+    " actor TEXT NOT NULL,"                                                             \
+    " action TEXT NOT NULL,"                                                            \
+    " meter TEXT NOT NULL DEFAULT '',"                                                  \
+    " scheme_version TEXT NOT NULL DEFAULT '',"                                         \
+    " before_digest TEXT NOT NULL DEFAULT '',"                                          \
+    " after_digest TEXT NOT NULL DEFAULT '',"                                           \
+    " detail TEXT NOT NULL DEFAULT '',"                                                 \
+    " prev_hash TEXT NOT NULL,"                                                         \
+    " hash TEXT NOT NULL);\n"                                                           \
+    "CREATE INDEX audit_log_meter ON audit_log (meter);\n"                              \
+    "CREATE TABLE audit_anchor ("                                                       \
+    " id INTEGER PRIMARY KEY,"                                                          \
+    " entries " BIG " NOT NULL,"                                                        \
+    " head_hash TEXT NOT NULL,"                                                         \
+    " mac TEXT NOT NULL);\n"
+
 /* A scheme keeps every version it was imported as, the text exactly as written
  * (comments and all): versions count from 1 per scheme. */
-#define V3(ID, BIG)                                                                     \
+#define V4(ID, BIG)                                                                     \
     "CREATE TABLE schemes ("                                                            \
     " id " ID ","                                                                       \
     " name TEXT NOT NULL UNIQUE,"                                                       \
@@ -155,7 +193,8 @@ static const struct migration migrations[] = {
     {"meter list: sites, meters, groups", V1(SQLITE_ID, "INTEGER"), V1(PG_ID, "BIGINT")},
     {"readings: jobs, runs, channels, register readings, profile intervals, events",
      V2(SQLITE_ID, "INTEGER", " WITHOUT ROWID"), V2(PG_ID, "BIGINT", "")},
-    {"programming schemes and their versions", V3(SQLITE_ID, "INTEGER"), V3(PG_ID, "BIGINT")},
+    {"security: users, meter secrets, audit trail", V3(SQLITE_ID, "INTEGER"), V3(PG_ID, "BIGINT")},
+    {"programming schemes and their versions", V4(SQLITE_ID, "INTEGER"), V4(PG_ID, "BIGINT")},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PMU_STORE_SCHEMA_VERSION,

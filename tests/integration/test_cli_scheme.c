@@ -1,6 +1,8 @@
 /* pmu scheme end to end: the real `pmu` on an SQLite file in a fresh directory, the
  * shipped example schemes and model files. Checks output, FILE:LINE messages and
- * exit codes (0 ok / no differences, 1 problems / differences, 2 usage, 3 failure).
+ * exit codes (0 ok / no differences, 1 problems / differences, 2 usage, 3 failure,
+ * 4 denied). Store commands act as a user (docs/security.md): setup creates the first
+ * administrator; the import is audited.
  * test_cli_scheme PMU-BINARY WORK-DIR SCHEMES-DIR MODELS-DIR */
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,7 +68,12 @@ static int setup(void **state)
     (void)state;
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    return system(cmd) == 0 ? 0 : -1;
+    if (system(cmd) != 0)
+        return -1;
+    write_file("admin.pw", "admin-password\n");
+    setenv("PMU_USER", "admin", 1);
+    setenv("PMU_USER_PASSWORD", "admin-password", 1);
+    return run("user add admin --level administrator --password-file admin.pw --cost minimal") == 0 ? 0 : -1;
 }
 
 static const char bad[] = "name: bad\n"
@@ -125,7 +132,7 @@ static void test_versions(void **state)
     assert_int_equal(run("scheme list"), 0);
     assert_null(strstr(out, "bad"));
 
-    assert_int_equal(run("scheme import %s --user alice", path), 0);
+    assert_int_equal(run("scheme import %s", path), 0);
     expect("scheme a1700-commercial version 1 imported");
     assert_int_equal(run("scheme import %s", path), 0);
     expect("unchanged: version 1");
@@ -136,13 +143,28 @@ static void test_versions(void **state)
     assert_non_null(at);
     memcpy(at, "period: 15", 10);
     write_file("changed.yaml", changed);
-    assert_int_equal(run("scheme import changed.yaml --name a1700-commercial --user bob"), 0);
+    write_file("bob.pw", "bob-password\n");
+    assert_int_equal(run("user add bob --level programmer --password-file bob.pw --cost minimal"), 0);
+    write_file("eve.pw", "eve-password\n");
+    assert_int_equal(run("user add eve --level read-only --password-file eve.pw --cost minimal"), 0);
+    setenv("PMU_USER", "eve", 1);
+    setenv("PMU_USER_PASSWORD", "eve-password", 1);
+    assert_int_equal(run("scheme import changed.yaml --name a1700-commercial"), 4);   /* read-only may not */
+    assert_int_equal(run("scheme history a1700-commercial"), 0);                     /* but may look */
+    setenv("PMU_USER", "bob", 1);
+    setenv("PMU_USER_PASSWORD", "bob-password", 1);
+    assert_int_equal(run("scheme import changed.yaml --name a1700-commercial"), 0);
     expect("version 2 imported");
+    setenv("PMU_USER", "admin", 1);
+    setenv("PMU_USER_PASSWORD", "admin-password", 1);
+    assert_int_equal(run("audit list"), 0);
+    expect("scheme.import");
+    assert_int_equal(run("audit verify"), 0);
 
     assert_int_equal(run("scheme list"), 0);
     expect("a1700-commercial");
     assert_int_equal(run("scheme history a1700-commercial"), 0);
-    expect("alice");
+    expect("admin");
     expect("bob");
 
     assert_int_equal(run("scheme diff a1700-commercial 1 2"), 1);

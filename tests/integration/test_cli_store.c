@@ -1,6 +1,8 @@
 /* The store commands end to end: runs the real `pmu` on an SQLite file in a fresh
  * directory and checks output, messages and exit codes (0 ok, 1 data, 2 usage,
- * 3 failure). test_cli_store PMU-BINARY WORK-DIR */
+ * 3 failure). Every store command needs a user (docs/security.md): setup creates the
+ * first administrator, and the commands run as that user.
+ * test_cli_store PMU-BINARY WORK-DIR */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,7 +52,12 @@ static int setup(void **state)
     (void)state;
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    return system(cmd) == 0 ? 0 : -1;
+    if (system(cmd) != 0)
+        return -1;
+    write_file("admin.pw", "admin-password\n");
+    setenv("PMU_USER", "admin", 1);
+    setenv("PMU_USER_PASSWORD", "admin-password", 1);
+    return run("user add admin --level administrator --password-file admin.pw --cost minimal") == 0 ? 0 : -1;
 }
 
 static void test_meters(void **state)
@@ -113,6 +120,10 @@ static void test_import_export(void **state)
     assert_non_null(strstr(out, "imported 2 meters from good.csv"));
     assert_int_equal(run("meter export out.csv"), 0);
     assert_int_equal(run("--db other.db meter list"), 2);  /* --db goes after the command */
+    assert_int_equal(run("meter list --db other.db"), 4);  /* no users there yet */
+    assert_non_null(strstr(out, "no users yet"));
+    assert_int_equal(run("user add admin --level administrator --password-file admin.pw --cost minimal "
+                         "--db other.db"), 0);
     assert_int_equal(run("meter import out.csv --db other.db"), 0);
     assert_int_equal(run("meter export out2.csv --db other.db"), 0);
     assert_int_equal(run("meter import good.csv"), 1);      /* already there */

@@ -379,6 +379,19 @@ static void test_store(void **state)
     assert_true(fd >= 0);
     close(fd);
     unlink(db); /* the store creates it */
+    /* storing needs a user (docs/security.md): the first administrator, then act as it */
+    char pw[sizeof db + 8], key[sizeof db + 8];
+    snprintf(pw, sizeof pw, "%s.pw", db);
+    snprintf(key, sizeof key, "%s.key", db);
+    FILE *f = fopen(pw, "w");
+    assert_non_null(f);
+    fputs("admin-password\n", f);
+    fclose(f);
+    setenv("PMU_USER", "admin", 1);
+    setenv("PMU_USER_PASSWORD", "admin-password", 1);
+    assert_int_equal(pmu(NULL, 0, "user add admin --level administrator --password-file %s --cost minimal --db %s",
+                         pw, db), 0);
+    unlink(pw);
     assert_int_equal(pmu(NULL, 0, "group add nightly --db %s", db), 0);
     for (size_t i = 0; i < sim.n_meters; i++) {
         assert_int_equal(pmu(NULL, 0, "meter add %s --path '%s' --db %s", sim.meters[i].serial,
@@ -411,6 +424,7 @@ static void test_store(void **state)
             fail_msg("history of %s lacks 1.8.0 = %s:\n%.400s", sim.meters[i].serial, want, out);
     }
     unlink(db);
+    unlink(key);
 }
 
 /* Reads the meters behind pmu-sim's modem or PAD number d (all its meters, or just
