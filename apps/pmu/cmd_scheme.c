@@ -30,7 +30,8 @@ static const char scheme_usage[] =
     "       pmu scheme compile NAME|FILE [--version N] --model M   the writes programming would send\n"
     "\n"
     "--db CONN: the store (default $PMU_DB, else openpmu.db). --models DIR: model files\n"
-    "(default $PMU_MODELS, else the models/ of this openpmu). NAME|FILE: a path (with '/' or\n"
+    "(default $PMU_MODELS, else the models/ of this openpmu; generic IEC models in DIR/generic).\n"
+    "NAME|FILE: a path (with '/' or\n"
     "ending .yaml/.yml) is read as a file, anything else names a stored scheme.\n"
     "Commands that use the store act as PMU_USER (docs/security.md): import needs the\n"
     "programmer level and is audited; the others read-only.\n"
@@ -108,16 +109,12 @@ static void model_free(struct model *m)
     m->has_elster = false;
 }
 
-/* Finds model `name` among the model files: 0 found, 1 not found, 3 failure. */
-static int model_load(const struct args *a, const char *name, struct model *out)
+/* Looks for model `name` among the *.json files of dir: 0 found, 1 not found. */
+static int model_find(const char *dir, const char *name, struct model *out)
 {
-    const char *dir = models_dir(a);
     DIR *d = opendir(dir);
-    memset(out, 0, sizeof *out);
-    if (d == NULL) {
-        fprintf(stderr, "pmu scheme: cannot open the model directory %s (give --models DIR)\n", dir);
-        return PMU_EXIT_FAILURE;
-    }
+    if (d == NULL)
+        return PMU_EXIT_DATA;
     int rc = PMU_EXIT_DATA;
     struct dirent *e;
     while (rc == PMU_EXIT_DATA && (e = readdir(d)) != NULL) {
@@ -148,6 +145,25 @@ static int model_load(const struct args *a, const char *name, struct model *out)
     }
     closedir(d);
     return rc;
+}
+
+/* Finds model `name` in the model directory (Elster models) or its generic/
+ * subdirectory (generic IEC models): 0 found, 1 not found, 3 no directory. */
+static int model_load(const struct args *a, const char *name, struct model *out)
+{
+    const char *dir = models_dir(a);
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "pmu scheme: cannot open the model directory %s (give --models DIR)\n", dir);
+        return PMU_EXIT_FAILURE;
+    }
+    closedir(d);
+    if (model_find(dir, name, out) == PMU_EXIT_OK)
+        return PMU_EXIT_OK;
+    char generic[4096];
+    snprintf(generic, sizeof generic, "%s/generic", dir);
+    return model_find(generic, name, out);
 }
 
 /* ---- reading schemes --------------------------------------------------------------- */

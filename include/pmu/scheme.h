@@ -11,7 +11,7 @@
  *
  * Everything here is pure: no I/O, no clock. The model limits come from an Elster
  * model file (pmu_scheme_caps_from_elster) or a generic model file
- * (pmu_scheme_caps_load, models/generic-iec.json). */
+ * (pmu_scheme_caps_load, models/generic/generic-iec.json). */
 #ifndef PMU_SCHEME_H
 #define PMU_SCHEME_H
 

@@ -157,7 +157,7 @@ static void test_examples_valid(void **state)
     } examples[] = {
         {"a1700-commercial.yaml", "a1700-16tou.json"}, {"a1700-commercial.yaml", "a1700-32tou.json"},
         {"a1700-commercial.yaml", "a1700-32tou-5cdr.json"}, {"a1140-domestic.yaml", "a1140.json"},
-        {"a1120-single.yaml", "a1120.json"},          {"generic-iec.yaml", "generic-iec.json"},
+        {"a1120-single.yaml", "a1120.json"},          {"generic-iec.yaml", "generic/generic-iec.json"},
     };
     for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
         size_t len;
@@ -306,7 +306,7 @@ static void test_validation_rules(void **state)
         {"password_level: 3", "password_level: 5", NULL, 4, "has levels 1..4"},
         {"ct: 200/5", "ct: 200/100", NULL, 5, "secondary up to 99.99"},
         {"vt: 11000/110", "vt: 1000000/110", NULL, 6, "primary up to 999999.99"},
-        {"source: import}\n  - {register: 2", "source: ext4}\n  - {register: 2", "generic-iec.json", 11, ""},
+        {"source: import}\n  - {register: 2", "source: ext4}\n  - {register: 2", "generic/generic-iec.json", 11, ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *text = variant(cases[i].from, cases[i].to);
@@ -632,7 +632,7 @@ static void test_meter_round_trip(void **state)
     round_trip_meter("a1700-commercial.yaml", "a1700-32tou-5cdr.json");
     round_trip_meter("a1140-domestic.yaml", "a1140.json");
     round_trip_meter("a1120-single.yaml", "a1120.json");
-    round_trip_meter("generic-iec.yaml", "generic-iec.json");
+    round_trip_meter("generic-iec.yaml", "generic/generic-iec.json");
 }
 
 /* Generic meters: the documented address set, value by value. */
@@ -640,7 +640,7 @@ static void test_compile_generic(void **state)
 {
     (void)state;
     struct model m;
-    load_model("generic-iec.json", &m);
+    load_model("generic/generic-iec.json", &m);
     char *text = variant("models: [A1700-16TOU]", "models: [GENERIC-IEC]");
     struct pmu_scheme *s;
     struct pmu_error err;
