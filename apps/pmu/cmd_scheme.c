@@ -2,6 +2,7 @@
  * compile). Scheme files: docs/schemes.md. */
 #include <dirent.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,12 @@
 static const char scheme_usage[] =
     "usage: pmu scheme validate FILE... [--model M]   check files; problems as FILE:LINE: message\n"
     "       pmu scheme import FILE [--name NAME]     validate, then store as the next version\n"
-    "       pmu scheme list                          stored schemes and their latest version\n"
-    "       pmu scheme history NAME                  the versions of a scheme\n"
-    "       pmu scheme show NAME|FILE [--version N] [--yaml | --original]\n"
+    "       pmu scheme list [--json]                 stored schemes and their latest version\n"
+    "       pmu scheme history NAME [--json]         the versions of a scheme\n"
+    "       pmu scheme show NAME|FILE [--version N] [--yaml | --original | --json]\n"
     "                                                fields (default), canonical YAML, or the text as imported\n"
-    "       pmu scheme diff NAME V1 V2               field-level changes between two versions\n"
-    "       pmu scheme diff NAME|FILE [--version N] --readback FILE --model M\n"
+    "       pmu scheme diff NAME V1 V2 [--json]      field-level changes between two versions\n"
+    "       pmu scheme diff NAME|FILE [--version N] --readback FILE --model M [--json]\n"
     "                                                the scheme against what a meter holds (read-back items)\n"
     "       pmu scheme compile NAME|FILE [--version N] --model M   the writes programming would send\n"
     "\n"
@@ -38,20 +39,21 @@ static const char scheme_usage[] =
     "Exit status: 0 ok (diff: no differences), 1 problems found (diff: differences), 2 usage,\n"
     "3 failure, 4 denied.\n";
 
-enum { O_DB = 256, O_MODELS, O_MODEL, O_NAME, O_VERSION, O_YAML, O_ORIGINAL, O_READBACK, O_HELP };
+enum { O_DB = 256, O_MODELS, O_MODEL, O_NAME, O_VERSION, O_YAML, O_ORIGINAL, O_READBACK, O_JSON, O_HELP };
 
 static const struct option scheme_opts[] = {
     {"db", required_argument, NULL, O_DB},           {"models", required_argument, NULL, O_MODELS},
     {"model", required_argument, NULL, O_MODEL},     {"name", required_argument, NULL, O_NAME},
     {"version", required_argument, NULL, O_VERSION},
     {"yaml", no_argument, NULL, O_YAML},             {"original", no_argument, NULL, O_ORIGINAL},
-    {"readback", required_argument, NULL, O_READBACK}, {"help", no_argument, NULL, O_HELP},
+    {"readback", required_argument, NULL, O_READBACK}, {"json", no_argument, NULL, O_JSON},
+    {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0}};
 
 struct args {
     const char *db, *models, *model, *name, *readback;
     int version;
-    bool yaml, original;
+    bool yaml, original, json;
     char **pos;
     int n_pos;
 };
@@ -70,6 +72,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         case O_READBACK: a->readback = optarg; break;
         case O_YAML: a->yaml = true; break;
         case O_ORIGINAL: a->original = true; break;
+        case O_JSON: a->json = true; break;
         case O_VERSION:
             a->version = atoi(optarg);
             if (a->version <= 0) {
@@ -268,6 +271,54 @@ static int load_scheme(const struct args *a, const char *command, struct pmu_sto
     return PMU_EXIT_OK;
 }
 
+/* ---- JSON ---------------------------------------------------------------------------- */
+
+static json_t *versions_json(const struct pmu_scheme_version_record *v, size_t n, bool with_count)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s, s:i, s:s, s:s}", "name", v[i].name, "version", v[i].version, "imported_by",
+                              v[i].imported_by, "imported_at", v[i].imported_at);
+        if (with_count)
+            json_object_set_new(o, "versions", json_integer((json_int_t)v[i].n_versions));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static int print_json(json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (text == NULL) {
+        fprintf(stderr, "pmu scheme: out of memory\n");
+        return PMU_EXIT_FAILURE;
+    }
+    puts(text);
+    free(text);
+    return PMU_EXIT_OK;
+}
+
+/* The "path: value" lines of a flattened scheme as one JSON object. */
+static json_t *fields_json(const char *flat)
+{
+    json_t *o = json_object();
+    for (const char *l = flat; *l != '\0';) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - l) : strlen(l);
+        const char *sep = strstr(l, ": ");
+        if (sep != NULL && sep < l + n) {
+            char *key = strndup(l, (size_t)(sep - l)), *val = strndup(sep + 2, n - (size_t)(sep - l) - 2);
+            if (key != NULL && val != NULL)
+                json_object_set_new(o, key, json_string(val));
+            free(key);
+            free(val);
+        }
+        l += n + (nl != NULL);
+    }
+    return o;
+}
+
 /* ---- commands ---------------------------------------------------------------------- */
 
 static int cmd_validate(const struct args *a)
@@ -365,6 +416,9 @@ static int cmd_list(const struct args *a)
     enum pmu_status st = pmu_store_scheme_list(store, &v, &n, &err);
     if (st != PMU_OK) {
         rc = pmu_cli_fail("scheme list", st, &err);
+    } else if (a->json) {
+        rc = print_json(versions_json(v, n, true));
+        free(v);
     } else {
         printf("%-24s %7s %8s  %-20s  %s\n", "NAME", "LATEST", "VERSIONS", "IMPORTED", "BY");
         for (size_t i = 0; i < n; i++)
@@ -392,6 +446,9 @@ static int cmd_history(const struct args *a)
     enum pmu_status st = pmu_store_scheme_history(store, a->pos[0], &v, &n, &err);
     if (st != PMU_OK) {
         rc = pmu_cli_fail("scheme history", st, &err);
+    } else if (a->json) {
+        rc = print_json(versions_json(v, n, false));
+        free(v);
     } else {
         printf("%7s  %-20s  %s\n", "VERSION", "IMPORTED", "BY");
         for (size_t i = 0; i < n; i++)
@@ -421,13 +478,20 @@ static int cmd_show(const struct args *a)
         } else if (a->yaml) {
             if (pmu_scheme_emit(s, stdout, &err) != PMU_OK)
                 rc = pmu_cli_fail("scheme show", err.code, &err);
-        } else if (pmu_scheme_flatten(s, false, &flat, &err) == PMU_OK) {
+        } else if (pmu_scheme_flatten(s, false, &flat, &err) != PMU_OK) {
+            rc = pmu_cli_fail("scheme show", err.code, &err);
+        } else if (a->json) {
+            json_t *o = json_object();
+            if (version > 0)
+                json_object_set_new(o, "version", json_integer(version));
+            json_object_set_new(o, "fields", fields_json(flat));
+            free(flat);
+            rc = print_json(o);
+        } else {
             if (version > 0)
                 printf("version: %d\n", version);
             fputs(flat, stdout);
             free(flat);
-        } else {
-            rc = pmu_cli_fail("scheme show", err.code, &err);
         }
         pmu_scheme_free(s);
         free(text);
@@ -439,12 +503,20 @@ static int cmd_show(const struct args *a)
 
 struct diff_out {
     long n;
+    json_t *json;                  /* array when --json */
 };
 
 static void print_diff(void *user, const char *path, const char *old_value, const char *new_value)
 {
     struct diff_out *d = user;
     d->n++;
+    if (d->json != NULL) {
+        json_t *o = json_pack("{s:s}", "path", path);
+        json_object_set_new(o, "old", old_value != NULL ? json_string(old_value) : json_null());
+        json_object_set_new(o, "new", new_value != NULL ? json_string(new_value) : json_null());
+        json_array_append_new(d->json, o);
+        return;
+    }
     if (old_value == NULL)
         printf("+ %s: %s\n", path, new_value);
     else if (new_value == NULL)
@@ -473,6 +545,19 @@ static int meter_view(const struct args *a, const struct pmu_scheme *s, struct m
     return st == PMU_OK ? PMU_EXIT_OK : pmu_cli_fail("scheme diff", st, &err);
 }
 
+/* Refuses a model the scheme does not name: it was never validated for it. */
+static int for_model(const struct pmu_scheme *s, const char *model)
+{
+    for (size_t i = 0; i < s->n_models; i++)
+        if (strcasecmp(s->models[i], model) == 0)
+            return PMU_EXIT_OK;
+    fprintf(stderr, "pmu scheme: scheme %s is not for model %s (its models:", s->name, model);
+    for (size_t i = 0; i < s->n_models; i++)
+        fprintf(stderr, " %s", s->models[i]);
+    fprintf(stderr, ")\n");
+    return PMU_EXIT_DATA;
+}
+
 static int need_model(const struct args *a, struct model *m)
 {
     if (a->model == NULL) {
@@ -499,7 +584,8 @@ static int cmd_diff(const struct args *a)
     struct model m = {0};
     if (against_meter) {
         if ((rc = need_model(a, &m)) == PMU_EXIT_OK &&
-            (rc = load_scheme(a, "scheme diff", &store, a->pos[0], a->version, &ta, &sa, &va)) == PMU_EXIT_OK)
+            (rc = load_scheme(a, "scheme diff", &store, a->pos[0], a->version, &ta, &sa, &va)) == PMU_EXIT_OK &&
+            (rc = for_model(sa, a->model)) == PMU_EXIT_OK)
             rc = meter_view(a, sa, &m, &sb);
     } else {
         int v1 = atoi(a->pos[1]), v2 = atoi(a->pos[2]);
@@ -511,11 +597,16 @@ static int cmd_diff(const struct args *a)
             rc = load_scheme(a, "scheme diff", &store, a->pos[0], v2, &tb, &sb, &vb);
     }
     if (rc == PMU_EXIT_OK) {
-        struct diff_out d = {0};
+        struct diff_out d = {0, a->json ? json_array() : NULL};
         long n = pmu_scheme_diff(sa, sb, against_meter, print_diff, &d);
         if (n < 0) {
             fprintf(stderr, "pmu scheme diff: out of memory\n");
+            json_decref(d.json);
             rc = PMU_EXIT_FAILURE;
+        } else if (d.json != NULL) {
+            rc = print_json(d.json);
+            if (rc == PMU_EXIT_OK && n > 0)
+                rc = PMU_EXIT_DATA;
         } else if (n == 0) {
             printf(against_meter ? "the meter holds the scheme\n" : "no differences\n");
         } else {
@@ -546,6 +637,8 @@ static int cmd_compile(const struct args *a)
     int rc = need_model(a, &m);
     if (rc == PMU_EXIT_OK)
         rc = load_scheme(a, "scheme compile", &store, a->pos[0], a->version, &text, &s, &version);
+    if (rc == PMU_EXIT_OK)
+        rc = for_model(s, a->model);
     if (rc == PMU_EXIT_OK) {
         struct reporter r = {a->pos[0], 0};
         if (pmu_scheme_check(s, &m.caps, report, &r) > 0) {

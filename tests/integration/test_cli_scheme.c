@@ -163,6 +163,9 @@ static void test_versions(void **state)
 
     assert_int_equal(run("scheme list"), 0);
     expect("a1700-commercial");
+    assert_int_equal(run("scheme list --json"), 0);
+    expect("\"version\": 2");
+    expect("\"versions\": 2");
     assert_int_equal(run("scheme history a1700-commercial"), 0);
     expect("admin");
     expect("bob");
@@ -216,9 +219,21 @@ static void test_compile_and_meter_diff(void **state)
     assert_int_equal(run("scheme compile %s/generic-iec.yaml --model GENERIC-IEC > g.txt", schemes), 0);
     assert_int_equal(run("scheme diff %s/generic-iec.yaml --readback g.txt --model GENERIC-IEC", schemes), 0);
 
-    /* a scheme that does not fit the model is not compiled */
+    /* a model the scheme is not for, or does not fit, is not compiled */
     assert_int_equal(run("scheme compile %s/a1700-commercial.yaml --model A1120", schemes), 1);
-    expect("has no load profile");
+    expect("is not for model A1120");
+    write_file("for-a1120.yaml", "name: x\nscheme_id: X\nmodels: [A1120]\npassword_level: 1\n"
+                                 "load_profile: {interval: 30, channels: [import]}\n");
+    assert_int_equal(run("scheme compile for-a1120.yaml --model A1120"), 1);
+    expect("for-a1120.yaml:5: the A1120 has no load profile");
+
+    /* JSON for programs */
+    assert_int_equal(run("scheme diff %s/a1700-commercial.yaml --readback meter.txt --model A1700-32TOU --json",
+                         schemes), 1);
+    expect("\"path\": \"maximum_demand.period\"");
+    expect("\"old\": \"30\"");
+    assert_int_equal(run("scheme show %s/generic-iec.yaml --json", schemes), 0);
+    expect("\"registers.2\": \"rate low, source import\"");
     assert_int_equal(run("scheme compile %s/a1700-commercial.yaml", schemes), 2);
     expect("give --model");
 }
