@@ -42,9 +42,8 @@ static const char elster_json[] =
     ":\"TOU special days\",\"length\":128,\"encoding\":\"u8\",\"element\":4,\"write\":true,\"openpmu_choice\":true,\"con"
     "fidence\":\"L\"},{\"id\":934,\"name\":\"TOU tables activate\",\"encoding\":\"action\",\"openpmu_choice\":true,\"conf"
     "idence\":\"L\"},{\"id\":935,\"name\":\"TOU register rates\",\"length\":16,\"encoding\":\"u8\",\"element\":1,\"write\":t"
-    "rue,\"openpmu_choice\":true,\"confidence\":\"L\"},{\"id\":936,\"name\":\"load profile period\",\"length\":1,\"encod"
-    "ing\":\"u8\",\"write\":true,\"openpmu_choice\":true,\"confidence\":\"L\"},{\"id\":937,\"name\":\"display list\",\"leng"
-    "th\":192,\"encoding\":\"u8\",\"element\":6,\"write\":true,\"openpmu_choice\":true,\"confidence\":\"L\"}]}";
+    "rue,\"openpmu_choice\":true,\"confidence\":\"L\"},{\"id\":937,\"name\":\"display list\",\"length\":192,\"encoding\":"
+    "\"u8\",\"element\":6,\"write\":true,\"openpmu_choice\":true,\"confidence\":\"L\"}]}";
 static const char generic_json[] =
     "{\"format\":\"openpmu-generic-model/1\",\"model\":\"GENERIC-IEC\",\"notes\":\"A generic IEC 62056-21 meter prog"
     "rammed with W1 ADDRESS(VALUE) in programming mode, using openpmu's address set (docs/schemes.md). Th"

@@ -137,8 +137,8 @@ void pmu_scheme_free(struct pmu_scheme *s);
 enum pmu_scheme_target { PMU_SCHEME_ELSTER, PMU_SCHEME_GENERIC };
 
 /* Elster data identities that openpmu defines for programming (openpmu choice,
- * docs/elster.md and docs/schemes.md): TOU tables, register rates, load-profile
- * period and display list. */
+ * docs/elster.md and docs/schemes.md): TOU tables, register rates and the display
+ * list. */
 enum {
     PMU_SCHEME_ID_SEASONS = 930,
     PMU_SCHEME_ID_WEEKS = 931,
@@ -146,7 +146,6 @@ enum {
     PMU_SCHEME_ID_SPECIAL_DAYS = 933,
     PMU_SCHEME_ID_ACTIVATE = 934,
     PMU_SCHEME_ID_REGISTER_RATES = 935,
-    PMU_SCHEME_ID_LP_PERIOD = 936,
     PMU_SCHEME_ID_DISPLAY = 937
 };
 
@@ -163,11 +162,13 @@ struct pmu_scheme_caps {
     size_t n_lp_intervals, n_md_periods;
     unsigned lp_intervals[16], md_periods[16];
     unsigned md_sub_intervals_max;
+    bool lp_at_md_period;             /* one period for both (Elster 878) */
 };
 
 /* The limits of an Elster model: counts from the model file, the TOU table sizes
- * from its openpmu-choice identities (930..937), a section is available only when
- * the model has writable identities for it. */
+ * from its openpmu-choice identities (930..935, 937), a section is available only
+ * when the model has writable identities for it. The load profile records at the
+ * integration period (878), so a scheme with both gives them the same period. */
 void pmu_scheme_caps_from_elster(const struct pmu_elster_model *m, struct pmu_scheme_caps *out);
 /* A generic IEC 62056-21 model file ("format": "openpmu-generic-model/1"). */
 enum pmu_status pmu_scheme_caps_load(const char *json_text, size_t len, struct pmu_scheme_caps *out,
@@ -206,16 +207,18 @@ long pmu_scheme_diff(const struct pmu_scheme *a, const struct pmu_scheme *b, boo
 
 /* ---- Compiling to meter writes ------------------------------------------------- */
 
-#define PMU_SCHEME_ITEM_DATA_MAX 64
+#define PMU_SCHEME_ITEM_DATA_MAX 256
 
 /* One write (or, as read back, one read) of a compiled scheme. */
 struct pmu_scheme_item {
     const char *what;                 /* "scheme id", "TOU day type 2", ... (static) */
-    /* Elster: W1 IIIPPP(hex data) */
-    unsigned id, packet;
+    /* Elster: the data of one set of an identity, as struct pmu_elster_write of the
+     * session driver takes it (sent as W1 packets of the model's packet size from
+     * pmu_elster_first_packet(len, set)) */
+    unsigned id, set;
     size_t len;
     uint8_t data[PMU_SCHEME_ITEM_DATA_MAX];
-    bool action;                      /* written with empty data */
+    bool action;                      /* written with empty data (934) */
     /* generic IEC: W1 ADDRESS(VALUE) */
     char address[17];
     char value[33];
@@ -245,7 +248,8 @@ enum pmu_status pmu_scheme_decode(const struct pmu_scheme_items *readback,
                                   struct pmu_scheme **out, struct pmu_error *err);
 
 /* Read-back text, one item a line, as `pmu scheme diff --readback` takes it:
- * Elster "IIIPPP(HEX)" and generic "ADDRESS(VALUE)"; '#' starts a comment. */
+ * Elster "III(HEX)" for set 0 and "III.S(HEX)" for set S (the whole set), generic
+ * "ADDRESS(VALUE)"; '#' starts a comment. */
 enum pmu_status pmu_scheme_items_parse(const char *text, size_t len, enum pmu_scheme_target target,
                                        struct pmu_scheme_items *out, struct pmu_error *err);
 enum pmu_status pmu_scheme_items_write(const struct pmu_scheme_items *l, FILE *out,

@@ -49,7 +49,8 @@ void pmu_scheme_caps_from_elster(const struct pmu_elster_model *m, struct pmu_sc
         memcpy(out->md_periods, md_periods, sizeof md_periods);
         out->md_sub_intervals_max = 15;
     }
-    out->has_lp = m->load_profile && writable(m, 777) != NULL && writable(m, PMU_SCHEME_ID_LP_PERIOD) != NULL;
+    out->has_lp = m->load_profile && writable(m, 777) != NULL && writable(m, 878) != NULL;
+    out->lp_at_md_period = true;
     if (out->has_lp) {
         out->lp_channels = m->lp_channels;
         out->n_lp_intervals = sizeof lp_periods / sizeof lp_periods[0];

@@ -326,6 +326,9 @@ static void check_model(struct check *c)
             if (s->lp_interval != 0 && !in_list(m->lp_intervals, m->n_lp_intervals, s->lp_interval))
                 bad(c, s->lines.lp_interval, "load_profile interval %u minutes: the %s has %s", s->lp_interval, mn,
                     allowed);
+            if (m->lp_at_md_period && s->has_md && s->lp_interval != 0 && s->lp_interval != s->md_period)
+                bad(c, s->lines.lp_interval, "load_profile interval %u minutes: the %s records its load profile at the "
+                    "maximum-demand integration period (878): make it %u", s->lp_interval, mn, s->md_period);
             if (s->n_lp_channels > m->lp_channels)
                 bad(c, s->lines.lp_channels, "%zu load-profile channels: the %s records %u", s->n_lp_channels, mn,
                     m->lp_channels);

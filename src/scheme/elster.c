@@ -1,7 +1,8 @@
-/* Schemes on Elster A1700 / A1140 / A1120 meters: a checked scheme -> W1 writes of
- * data identities (public ones: 795, 614, 616, 667, 668, 777, 878; openpmu's
- * 930..937), and the bytes read back -> the scheme fields. Layouts: docs/elster.md and
- * docs/schemes.md. Sizes come from the model file, never from constants here. */
+/* Schemes on Elster A1700 / A1140 / A1120 meters: a checked scheme -> writes of
+ * data identities, one item per set (public ones: 795, 614, 616, 667, 668, 777, 878;
+ * openpmu's 930..935, 937), and the sets read back -> the scheme fields. Layouts:
+ * docs/elster.md and docs/schemes.md. Sizes come from the model file, never from
+ * constants here. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +10,7 @@
 #include "pmu/obis.h"
 
 #define UNUSED_SOURCE 0xFF /* when the model has no "none" source code */
-#define BUF_MAX 1024
+#define BUF_MAX PMU_SCHEME_ITEM_DATA_MAX
 
 static const char *const channel_names[] = {"import", "export", "q1",   "q2",   "q3",   "q4",   "apparent",
                                             "cdr1",   "cdr2",   "cdr3", "ext1", "ext2", "ext3", "ext4"};
@@ -54,43 +55,33 @@ static enum pmu_status nomem(struct pmu_error *err)
     return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory compiling a scheme");
 }
 
-/* Adds one item of len bytes as packets of the model's packet size, starting at
- * first_packet. */
+/* Adds one write: set `set` of identity id, len bytes (the identity's length). */
 static enum pmu_status put(struct pmu_scheme_items *l, const struct pmu_scheme_caps *caps, const char *what,
-                           unsigned id, unsigned first_packet, const uint8_t *data, size_t len, struct pmu_error *err)
+                           unsigned id, unsigned set, const uint8_t *data, size_t len, struct pmu_error *err)
 {
     const struct pmu_elster_identity *d = pmu_elster_model_identity(caps->elster, id);
     if (d == NULL || (!d->writable && d->encoding != PMU_ELSTER_ENC_ACTION))
         return pmu_error_set(err, PMU_E_UNSUPPORTED, PMU_NO_OFFSET, "the %s has no writable identity %u (%s)",
                              caps->model, id, what);
-    size_t packet = caps->elster->packet_size;
-    if (packet == 0 || packet > PMU_SCHEME_ITEM_DATA_MAX)
-        packet = PMU_SCHEME_ITEM_DATA_MAX;
-    if (d->encoding == PMU_ELSTER_ENC_ACTION) {
-        struct pmu_scheme_item *it = pmu_scheme_items_add(l, what);
-        if (it == NULL)
-            return nomem(err);
-        it->id = id;
-        it->packet = 1;
-        it->action = true;
-        return PMU_OK;
-    }
-    for (size_t at = 0, p = first_packet; at < len; at += packet, p++) {
-        struct pmu_scheme_item *it = pmu_scheme_items_add(l, what);
-        if (it == NULL)
-            return nomem(err);
-        it->id = id;
-        it->packet = (unsigned)p;
-        it->len = len - at < packet ? len - at : packet;
-        memcpy(it->data, data + at, it->len);
-    }
+    if (len > PMU_SCHEME_ITEM_DATA_MAX)
+        return pmu_error_set(err, PMU_E_TOO_LONG, PMU_NO_OFFSET, "identity %u of the %s is %zu bytes: openpmu "
+                             "writes at most %d", id, caps->model, len, PMU_SCHEME_ITEM_DATA_MAX);
+    struct pmu_scheme_item *it = pmu_scheme_items_add(l, what);
+    if (it == NULL)
+        return nomem(err);
+    it->id = id;
+    it->set = set;
+    it->action = d->encoding == PMU_ELSTER_ENC_ACTION;
+    it->len = it->action ? 0 : len;
+    if (it->len > 0)
+        memcpy(it->data, data, len);
     return PMU_OK;
 }
 
 static size_t id_length(const struct pmu_scheme_caps *caps, unsigned id)
 {
     const struct pmu_elster_identity *d = pmu_elster_model_identity(caps->elster, id);
-    return d != NULL && d->length <= BUF_MAX ? d->length : 0;
+    return d != NULL && d->length <= PMU_SCHEME_ITEM_DATA_MAX ? d->length : 0;
 }
 
 static enum pmu_status compile_ratio(const struct pmu_scheme_caps *caps, const char *ratio, unsigned id, unsigned line,
@@ -104,7 +95,7 @@ static enum pmu_status compile_ratio(const struct pmu_scheme_caps *caps, const c
     if (pmu_elster_ratio_encode(&r, b, len, &e2) != PMU_OK)
         return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "line %u: %s ratio %s: %s", line,
                              id == 614 ? "VT" : "CT", ratio, e2.message);
-    return put(l, caps, id == 614 ? "VT ratio" : "CT ratio", id, 1, b, len, err);
+    return put(l, caps, id == 614 ? "VT ratio" : "CT ratio", id, 0, b, len, err);
 }
 
 static enum pmu_status compile_registers(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
@@ -124,14 +115,14 @@ static enum pmu_status compile_registers(const struct pmu_scheme *s, const struc
         sources[g->number - 1] = (uint8_t)code;
         rates[g->number - 1] = (uint8_t)r->number;
     }
-    enum pmu_status st = put(l, caps, "TOU register sources", 667, 1, sources, n_src, err);
-    return st == PMU_OK ? put(l, caps, "TOU register rates", PMU_SCHEME_ID_REGISTER_RATES, 1, rates, n_rate, err) : st;
+    enum pmu_status st = put(l, caps, "TOU register sources", 667, 0, sources, n_src, err);
+    return st == PMU_OK ? put(l, caps, "TOU register rates", PMU_SCHEME_ID_REGISTER_RATES, 0, rates, n_rate, err) : st;
 }
 
-static enum pmu_status compile_md(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
-                                  struct pmu_scheme_items *l, struct pmu_error *err)
+static enum pmu_status compile_md_sources(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
+                                          struct pmu_scheme_items *l, struct pmu_error *err)
 {
-    uint8_t sources[BUF_MAX], b[3];
+    uint8_t sources[BUF_MAX];
     size_t n = id_length(caps, 668);
     memset(sources, none_code(caps->elster), sizeof sources);
     if (s->n_md_registers > n)
@@ -144,12 +135,22 @@ static enum pmu_status compile_md(const struct pmu_scheme *s, const struct pmu_s
                                  s->md_register_lines[i], caps->model, s->md_registers[i]);
         sources[i] = (uint8_t)code;
     }
-    struct pmu_elster_period p = {s->md_period, s->md_period / (s->md_sub_intervals ? s->md_sub_intervals : 1),
-                                  s->md_sub_intervals};
-    enum pmu_status st = put(l, caps, "MD register sources", 668, 1, sources, n, err);
-    if (st == PMU_OK && (st = pmu_elster_period_encode(&p, b, err)) == PMU_OK)
-        st = put(l, caps, "MD integration period", 878, 1, b, 3, err);
-    return st;
+    return put(l, caps, "MD register sources", 668, 0, sources, n, err);
+}
+
+/* 878: the integration period, which is also the load-profile period. A scheme with
+ * a load profile and no maximum demand sets block demand at the profile's period. */
+static enum pmu_status compile_period(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
+                                      struct pmu_scheme_items *l, struct pmu_error *err)
+{
+    unsigned period = s->has_md ? s->md_period : s->lp_interval, count = s->has_md ? s->md_sub_intervals : 1;
+    if (s->has_md && s->has_lp && s->lp_interval != s->md_period)
+        return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "line %u: the %s records the load profile at the "
+                             "integration period (%u minutes)", s->lines.lp_interval, caps->model, s->md_period);
+    struct pmu_elster_period p = {period, period / (count ? count : 1), count};
+    uint8_t b[3];
+    enum pmu_status st = pmu_elster_period_encode(&p, b, err);
+    return st == PMU_OK ? put(l, caps, "integration period", 878, 0, b, 3, err) : st;
 }
 
 static enum pmu_status compile_lp(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
@@ -167,10 +168,8 @@ static enum pmu_status compile_lp(const struct pmu_scheme *s, const struct pmu_s
     enum pmu_status st = pmu_elster_mask_from_channels(channels, s->n_lp_channels, &cfg, err);
     if (st != PMU_OK)
         return st;
-    uint8_t mask[2] = {(uint8_t)(cfg >> 8), (uint8_t)cfg}, period = (uint8_t)s->lp_interval;
-    if ((st = put(l, caps, "load profile channels", 777, 1, mask, 2, err)) != PMU_OK)
-        return st;
-    return put(l, caps, "load profile interval", PMU_SCHEME_ID_LP_PERIOD, 1, &period, 1, err);
+    uint8_t mask[2] = {(uint8_t)(cfg >> 8), (uint8_t)cfg};
+    return put(l, caps, "load profile channels", 777, 0, mask, 2, err);
 }
 
 static enum pmu_status compile_display(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
@@ -189,7 +188,7 @@ static enum pmu_status compile_display(const struct pmu_scheme *s, const struct 
         uint8_t *p = b + 6 * i;
         p[0] = o.a, p[1] = o.b, p[2] = o.c, p[3] = o.d, p[4] = o.e, p[5] = o.f;
     }
-    return put(l, caps, "display list", PMU_SCHEME_ID_DISPLAY, 1, b, len, err);
+    return put(l, caps, "display list", PMU_SCHEME_ID_DISPLAY, 0, b, len, err);
 }
 
 static enum pmu_status compile_tou(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
@@ -215,17 +214,16 @@ static enum pmu_status compile_tou(const struct pmu_scheme *s, const struct pmu_
         b[4 * i + 1] = (uint8_t)s->seasons[i].day;
         b[4 * i + 2] = (uint8_t)w.week_of[i];
     }
-    enum pmu_status st = put(l, caps, "TOU seasons", PMU_SCHEME_ID_SEASONS, 1, b, n_seasons * 4, err);
+    enum pmu_status st = put(l, caps, "TOU seasons", PMU_SCHEME_ID_SEASONS, 0, b, n_seasons * 4, err);
     if (st != PMU_OK)
         return st;
     memset(b, 0, sizeof b);
     for (size_t k = 0; k < w.n; k++)
         for (size_t d = 0; d < 7; d++)
             b[7 * k + d] = (uint8_t)(w.day_type[k][d] < 0 ? 0 : w.day_type[k][d]);
-    if ((st = put(l, caps, "TOU week profiles", PMU_SCHEME_ID_WEEKS, 1, b, n_weeks * 7, err)) != PMU_OK)
+    if ((st = put(l, caps, "TOU week profiles", PMU_SCHEME_ID_WEEKS, 0, b, n_weeks * 7, err)) != PMU_OK)
         return st;
-    size_t set_len = id_length(caps, PMU_SCHEME_ID_DAY_TYPES), packet = caps->elster->packet_size;
-    size_t per_set = packet > 0 ? (set_len + packet - 1) / packet : 1;
+    size_t set_len = id_length(caps, PMU_SCHEME_ID_DAY_TYPES);
     for (size_t k = 0; k < caps->day_types; k++) {
         memset(b, 0, set_len);
         for (size_t j = 0; j < set_len / 3; j++)
@@ -243,7 +241,7 @@ static enum pmu_status compile_tou(const struct pmu_scheme *s, const struct pmu_
             }
         }
         const char *what = day_what[k < 16 ? k : 16];
-        if ((st = put(l, caps, what, PMU_SCHEME_ID_DAY_TYPES, (unsigned)(per_set * k + 1), b, set_len, err)) != PMU_OK)
+        if ((st = put(l, caps, what, PMU_SCHEME_ID_DAY_TYPES, (unsigned)k, b, set_len, err)) != PMU_OK)
             return st;
     }
     memset(b, 0, sizeof b);
@@ -254,9 +252,9 @@ static enum pmu_status compile_tou(const struct pmu_scheme *s, const struct pmu_
         b[4 * i + 2] = (uint8_t)pmu_scheme_day_type_index(s, sd->day_type);
         b[4 * i + 3] = (uint8_t)(sd->year == 0 ? 0xFF : sd->year - 2000);
     }
-    if ((st = put(l, caps, "TOU special days", PMU_SCHEME_ID_SPECIAL_DAYS, 1, b, n_special * 4, err)) != PMU_OK)
+    if ((st = put(l, caps, "TOU special days", PMU_SCHEME_ID_SPECIAL_DAYS, 0, b, n_special * 4, err)) != PMU_OK)
         return st;
-    return put(l, caps, "TOU tables activate", PMU_SCHEME_ID_ACTIVATE, 1, NULL, 0, err);
+    return put(l, caps, "TOU tables activate", PMU_SCHEME_ID_ACTIVATE, 0, NULL, 0, err);
 }
 
 enum pmu_status pmu_scheme_compile_elster(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
@@ -270,7 +268,9 @@ enum pmu_status pmu_scheme_compile_elster(const struct pmu_scheme *s, const stru
     if (st == PMU_OK && s->n_registers > 0)
         st = compile_registers(s, caps, l, err);
     if (st == PMU_OK && s->has_md)
-        st = compile_md(s, caps, l, err);
+        st = compile_md_sources(s, caps, l, err);
+    if (st == PMU_OK && (s->has_md || s->has_lp))
+        st = compile_period(s, caps, l, err);
     if (st == PMU_OK && s->has_lp)
         st = compile_lp(s, caps, l, err);
     if (st == PMU_OK && s->has_display)
@@ -285,43 +285,29 @@ enum pmu_status pmu_scheme_compile_elster(const struct pmu_scheme *s, const stru
                                  "characters the %s holds", s->lines.scheme_id, s->scheme_id, len, caps->model);
         memset(id, ' ', len);
         memcpy(id, s->scheme_id, strlen(s->scheme_id));
-        st = put(l, caps, "scheme id", 795, 1, id, len, err);
+        st = put(l, caps, "scheme id", 795, 0, id, len, err);
     }
     return st;
 }
 
 /* ---- read back -> scheme ----------------------------------------------------------- */
 
-/* Concatenates packets first..first+count-1 of id; false when one is missing. */
-static bool gather(const struct pmu_scheme_items *rb, unsigned id, unsigned first, size_t count, uint8_t *buf,
-                   size_t cap, size_t *len)
-{
-    *len = 0;
-    for (size_t p = first; p < first + count; p++) {
-        const struct pmu_scheme_item *found = NULL;
-        for (size_t i = 0; i < rb->n && found == NULL; i++)
-            if (rb->items[i].id == id && rb->items[i].packet == p && !rb->items[i].action)
-                found = &rb->items[i];
-        if (found == NULL || *len + found->len > cap)
-            return false;
-        memcpy(buf + *len, found->data, found->len);
-        *len += found->len;
-    }
-    return true;
-}
-
-static size_t packets(const struct pmu_scheme_caps *caps, size_t len)
-{
-    size_t packet = caps->elster->packet_size ? caps->elster->packet_size : PMU_SCHEME_ITEM_DATA_MAX;
-    return (len + packet - 1) / packet;
-}
-
-/* The whole item id when it was read back with its model length. */
-static bool item(const struct pmu_scheme_items *rb, const struct pmu_scheme_caps *caps, unsigned id, uint8_t *buf,
-                 size_t *len)
+/* Set `set` of identity id as read back, when it has the model's length. */
+static bool item(const struct pmu_scheme_items *rb, const struct pmu_scheme_caps *caps, unsigned id, unsigned set,
+                 uint8_t *buf, size_t *len)
 {
     size_t want = id_length(caps, id);
-    return want > 0 && gather(rb, id, 1, packets(caps, want), buf, BUF_MAX, len) && *len == want;
+    for (size_t i = 0; i < rb->n; i++) {
+        const struct pmu_scheme_item *it = &rb->items[i];
+        if (it->id == id && it->set == set && !it->action) {
+            if (want == 0 || it->len != want)
+                return false;
+            memcpy(buf, it->data, it->len);
+            *len = it->len;
+            return true;
+        }
+    }
+    return false;
 }
 
 static void ratio_text(const uint8_t *b, size_t len, char *out, size_t size)
@@ -342,12 +328,11 @@ static void decode_tou(const struct pmu_scheme_items *rb, const struct pmu_schem
 {
     uint8_t seasons[BUF_MAX], weeks[BUF_MAX], special[BUF_MAX], day[BUF_MAX];
     size_t ls, lw, lsp, ld;
-    if (!item(rb, caps, PMU_SCHEME_ID_SEASONS, seasons, &ls) || !item(rb, caps, PMU_SCHEME_ID_WEEKS, weeks, &lw))
+    if (!item(rb, caps, PMU_SCHEME_ID_SEASONS, 0, seasons, &ls) || !item(rb, caps, PMU_SCHEME_ID_WEEKS, 0, weeks, &lw))
         return;
-    size_t set_len = id_length(caps, PMU_SCHEME_ID_DAY_TYPES), per_set = packets(caps, set_len);
+    size_t set_len = id_length(caps, PMU_SCHEME_ID_DAY_TYPES);
     for (size_t k = 0; k < caps->day_types && s->n_day_types < PMU_SCHEME_MAX_DAY_TYPES; k++) {
-        if (!gather(rb, PMU_SCHEME_ID_DAY_TYPES, (unsigned)(per_set * k + 1), per_set, day, sizeof day, &ld) ||
-            ld != set_len || day[0] == 0xFF)
+        if (!item(rb, caps, PMU_SCHEME_ID_DAY_TYPES, (unsigned)k, day, &ld) || day[0] == 0xFF)
             break;
         struct pmu_scheme_day_type *d = &s->day_types[s->n_day_types++];
         pmu_scheme_name_day_type(names, k, d->name, sizeof d->name);
@@ -373,7 +358,7 @@ static void decode_tou(const struct pmu_scheme_items *rb, const struct pmu_schem
                                      sizeof se->week[d]);
         s->n_seasons++;
     }
-    if (item(rb, caps, PMU_SCHEME_ID_SPECIAL_DAYS, special, &lsp))
+    if (item(rb, caps, PMU_SCHEME_ID_SPECIAL_DAYS, 0, special, &lsp))
         for (size_t i = 0; i + 4 <= lsp && s->n_special_days < PMU_SCHEME_MAX_SPECIAL_DAYS; i += 4) {
             if (special[i] == 0)
                 continue;
@@ -394,17 +379,17 @@ enum pmu_status pmu_scheme_decode_elster(const struct pmu_scheme_items *rb, cons
     unsigned rate_numbers[1024];
     size_t n_numbers = 0;
     int none = none_code(caps->elster);
-    if (item(rb, caps, 795, b, &len)) {
+    if (item(rb, caps, 795, 0, b, &len)) {
         while (len > 0 && (b[len - 1] == ' ' || b[len - 1] == 0))
             len--;
         for (size_t i = 0; i < len && i + 1 < sizeof s->scheme_id; i++)
             s->scheme_id[i] = b[i] >= 0x20 && b[i] < 0x7F ? (char)b[i] : '?';
     }
-    if (item(rb, caps, 616, b, &len))
+    if (item(rb, caps, 616, 0, b, &len))
         ratio_text(b, len, s->ct, sizeof s->ct);
-    if (item(rb, caps, 614, b, &len))
+    if (item(rb, caps, 614, 0, b, &len))
         ratio_text(b, len, s->vt, sizeof s->vt);
-    if (item(rb, caps, 667, b, &len) && item(rb, caps, PMU_SCHEME_ID_REGISTER_RATES, b2, &len2))
+    if (item(rb, caps, 667, 0, b, &len) && item(rb, caps, PMU_SCHEME_ID_REGISTER_RATES, 0, b2, &len2))
         for (size_t i = 0; i < len && i < len2 && s->n_registers < PMU_SCHEME_MAX_REGISTERS; i++) {
             if (b[i] == none && b2[i] == 0)
                 continue;
@@ -414,26 +399,31 @@ enum pmu_status pmu_scheme_decode_elster(const struct pmu_scheme_items *rb, cons
             source_of_code(caps->elster, b[i], g->source, sizeof g->source);
             rate_numbers[n_numbers++] = b2[i];
         }
-    if (item(rb, caps, 878, b2, &len2)) {
+    /* 878 serves maximum demand and the load profile; which of them the scheme has
+     * comes from `names` (without it: maximum demand) and 777 */
+    uint8_t period[BUF_MAX];
+    size_t period_len;
+    bool has_period = item(rb, caps, 878, 0, period, &period_len);
+    if (has_period && (names == NULL || names->has_md)) {
         s->has_md = true;
-        s->md_period = b2[0];
-        s->md_sub_intervals = b2[2];
-        if (item(rb, caps, 668, b, &len)) {
+        s->md_period = period[0];
+        s->md_sub_intervals = period[2];
+        if (item(rb, caps, 668, 0, b, &len)) {
             while (len > 0 && b[len - 1] == none)
                 len--;
             for (size_t i = 0; i < len && s->n_md_registers < PMU_SCHEME_MAX_MD; i++)
                 source_of_code(caps->elster, b[i], s->md_registers[s->n_md_registers++], PMU_SCHEME_TEXT_MAX);
         }
     }
-    if (item(rb, caps, 777, b, &len) && item(rb, caps, PMU_SCHEME_ID_LP_PERIOD, b2, &len2)) {
+    if (item(rb, caps, 777, 0, b, &len)) {
         uint8_t ch[PMU_ELSTER_MAX_CHANNELS];
         size_t n = pmu_elster_mask_channels(pmu_elster_u16_be(b), ch);
         s->has_lp = true;
-        s->lp_interval = b2[0];
+        s->lp_interval = has_period ? period[0] : 0;
         for (size_t i = 0; i < n && ch[i] < sizeof channel_names / sizeof channel_names[0]; i++)
             snprintf(s->lp_channels[s->n_lp_channels++], PMU_SCHEME_TEXT_MAX, "%s", channel_names[ch[i]]);
     }
-    if (item(rb, caps, PMU_SCHEME_ID_DISPLAY, b, &len)) {
+    if (item(rb, caps, PMU_SCHEME_ID_DISPLAY, 0, b, &len)) {
         s->has_display = true;
         for (size_t i = 0; i + 6 <= len && s->n_display < PMU_SCHEME_MAX_DISPLAY; i += 6) {
             static const uint8_t zero[6];

@@ -1,6 +1,6 @@
 /* Compiled schemes as lists of items: compile/decode by target, and the one-item-a-
- * line text form of a read-back ("IIIPPP(HEX)" for Elster, "ADDRESS(VALUE)" for
- * generic meters), the same text a W1/R1 request carries. */
+ * line text form of a read-back ("III(HEX)" / "III.SET(HEX)" for Elster, the whole
+ * set; "ADDRESS(VALUE)" for generic meters, as a W1/R1 request carries it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,31 +57,28 @@ static int hex_digit(char c)
 static enum pmu_status parse_elster(const char *l, size_t n, size_t line, struct pmu_scheme_item *it,
                                     struct pmu_error *err)
 {
-    unsigned id;
-    if (n < 8 || !pmu_scheme_parse_uint(l, 3, 999, &id) || l[6] != '(' || l[n - 1] != ')')
-        return pmu_error_set(err, PMU_E_SYNTAX, PMU_NO_OFFSET, "line %zu: expected IIIPPP(HEX), e.g. 795001(41)",
-                             line);
-    unsigned packet = 0;
-    for (int i = 3; i < 6; i++) {
-        int d = hex_digit(l[i]);
-        if (d < 0)
-            return pmu_error_set(err, PMU_E_SYNTAX, PMU_NO_OFFSET, "line %zu: packet number is 3 hex digits", line);
-        packet = packet * 16 + (unsigned)d;
-    }
-    size_t hex = n - 8;
-    if (hex % 2 != 0 || hex / 2 > PMU_SCHEME_ITEM_DATA_MAX)
+    unsigned id, set = 0;
+    const char *open = memchr(l, '(', n);
+    if (open == NULL || l[n - 1] != ')' || open - l < 3 || !pmu_scheme_parse_uint(l, 3, 999, &id) ||
+        (open - l > 3 && (l[3] != '.' || !pmu_scheme_parse_uint(l + 4, (size_t)(open - l - 4), 255, &set))))
+        return pmu_error_set(err, PMU_E_SYNTAX, PMU_NO_OFFSET,
+                             "line %zu: expected III(HEX) or III.SET(HEX), e.g. 795(41) or 932.3(0000FF)", line);
+    const char *hex = open + 1;
+    size_t digits = (size_t)(l + n - 1 - hex);
+    if (digits % 2 != 0 || digits / 2 > PMU_SCHEME_ITEM_DATA_MAX)
         return pmu_error_set(err, PMU_E_SYNTAX, PMU_NO_OFFSET, "line %zu: expected up to %d bytes as hex pairs", line,
                              PMU_SCHEME_ITEM_DATA_MAX);
-    for (size_t i = 0; i < hex / 2; i++) {
-        int hi = hex_digit(l[7 + 2 * i]), lo = hex_digit(l[8 + 2 * i]);
+    for (size_t i = 0; i < digits / 2; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return pmu_error_set(err, PMU_E_SYNTAX, PMU_NO_OFFSET, "line %zu: '%.2s' is not a hex byte", line,
-                                 l + 7 + 2 * i);
+                                 hex + 2 * i);
         it->data[i] = (uint8_t)(hi * 16 + lo);
     }
     it->id = id;
-    it->packet = packet;
-    it->len = hex / 2;
+    it->set = set;
+    it->len = digits / 2;
+    it->action = it->len == 0;
     return PMU_OK;
 }
 
@@ -147,7 +144,10 @@ enum pmu_status pmu_scheme_items_write(const struct pmu_scheme_items *l, FILE *o
     for (size_t i = 0; i < l->n; i++) {
         const struct pmu_scheme_item *it = &l->items[i];
         if (l->target == PMU_SCHEME_ELSTER) {
-            fprintf(out, "%03u%03X(", it->id, it->packet);
+            if (it->set == 0)
+                fprintf(out, "%03u(", it->id);
+            else
+                fprintf(out, "%03u.%u(", it->id, it->set);
             for (size_t k = 0; k < it->len; k++)
                 fprintf(out, "%02X", it->data[k]);
             fprintf(out, ")");

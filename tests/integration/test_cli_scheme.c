@@ -139,9 +139,9 @@ static void test_versions(void **state)
 
     /* a changed copy becomes version 2 */
     char *changed = strdup(original);
-    char *at = strstr(changed, "period: 30");
+    char *at = strstr(changed, "sub_intervals: 3");
     assert_non_null(at);
-    memcpy(at, "period: 15", 10);
+    memcpy(at, "sub_intervals: 2", 16);
     write_file("changed.yaml", changed);
     write_file("bob.pw", "bob-password\n");
     assert_int_equal(run("user add bob --level programmer --password-file bob.pw --cost minimal"), 0);
@@ -171,7 +171,7 @@ static void test_versions(void **state)
     expect("bob");
 
     assert_int_equal(run("scheme diff a1700-commercial 1 2"), 1);
-    expect("~ maximum_demand.period: 30 -> 15");
+    expect("~ maximum_demand.sub_intervals: 3 -> 2");
     assert_int_equal(run("scheme diff a1700-commercial 2 2"), 0);
     expect("no differences");
 
@@ -202,15 +202,15 @@ static void test_compile_and_meter_diff(void **state)
     (void)state;
     assert_int_equal(run("scheme compile %s/a1700-commercial.yaml --model A1700-32TOU > writes.txt", schemes), 0);
     assert_int_equal(run("scheme compile %s/a1700-commercial.yaml --model A1700-32TOU", schemes), 0);
-    expect("878001(1E0A03)  # MD integration period");
-    expect("795001(434F4D4D32522D323032374120202020)  # scheme id");
+    expect("878(1E0A03)  # integration period");
+    expect("795(434F4D4D32522D323032374120202020)  # scheme id");
     assert_int_equal(run("scheme diff %s/a1700-commercial.yaml --readback writes.txt --model A1700-32TOU", schemes),
                      0);
     expect("the meter holds the scheme");
     /* the meter has a 15-minute period and another CT ratio */
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && sed -e 's/^878001(1E0A03)/878001(0F0503)/' "
-             "-e 's/^616001([0-9A-F]*)/616001(000010000005)/' writes.txt > meter.txt", dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && sed -e 's/^878(1E0A03)/878(0F0503)/' "
+             "-e 's/^616([0-9A-F]*)/616(000010000005)/' writes.txt > meter.txt", dir);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(run("scheme diff %s/a1700-commercial.yaml --readback meter.txt --model A1700-32TOU", schemes), 1);
     expect("~ ct: 200/5 -> 1000/5");

@@ -295,6 +295,8 @@ static void test_validation_rules(void **state)
         {"{register: 2, rate: off", "{register: 17, rate: off", NULL, 12, "TOU registers 1..16"},
         {"  off: 2\n", "  off: 20\n", NULL, 9, "has rates 1..16"},
         {"interval: 30", "interval: 7", NULL, 21, "interval 7 minutes: the A1700-16TOU has 1, 2, 3, 4, 5, 6, 10"},
+        {"interval: 30", "interval: 15", NULL, 21, "at the maximum-demand integration period (878): make it 30"},
+        {"interval: 30", "interval: 15", "generic/generic-iec.json", 21, ""},   /* generic meters: two periods */
         {"models: [A1700-16TOU]", "models: [A1120]", "a1120.json", 21, "has no load profile"},
         {"models: [A1700-16TOU]", "models: [A1120]", "a1120.json", 20, "no writable maximum-demand"},
         {"period: 30", "period: 25", NULL, 20, "period 25 minutes"},
@@ -473,18 +475,18 @@ static void test_diff_fields(void **state)
     free(t2), free(t3);
 }
 
-static struct pmu_scheme_item *find_item(struct pmu_scheme_items *l, unsigned id, unsigned packet)
+static struct pmu_scheme_item *find_item(struct pmu_scheme_items *l, unsigned id, unsigned set)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (l->items[i].id == id && l->items[i].packet == packet)
+        if (l->items[i].id == id && l->items[i].set == set)
             return &l->items[i];
-    fail_msg("no item %u packet %u", id, packet);
+    fail_msg("no item %u set %u", id, set);
     return NULL;
 }
 
-static void expect_bytes(struct pmu_scheme_items *l, unsigned id, unsigned packet, const char *hex)
+static void expect_bytes(struct pmu_scheme_items *l, unsigned id, unsigned set, const char *hex)
 {
-    struct pmu_scheme_item *it = find_item(l, id, packet);
+    struct pmu_scheme_item *it = find_item(l, id, set);
     char got[2 * PMU_SCHEME_ITEM_DATA_MAX + 1] = "";
     for (size_t i = 0; i < it->len; i++)
         snprintf(got + 2 * i, 3, "%02X", it->data[i]);
@@ -501,28 +503,34 @@ static void test_compile_elster_bytes(void **state)
     struct pmu_error err;
     assert_int_equal(pmu_scheme_parse(base, strlen(base), &s, NULL, NULL, &err), PMU_OK);
     struct pmu_scheme_items l;
+    const char *hx;
     assert_int_equal(pmu_scheme_compile(s, &m.caps, &l, &err), PMU_OK);
     assert_int_equal(l.target, PMU_SCHEME_ELSTER);
-    expect_bytes(&l, 616, 1, "000002000005");            /* CT 200.00 / 5.00, LE BCD hundredths */
-    expect_bytes(&l, 614, 1, "00001001001001");          /* VT 11000.00 / 110.00 */
-    expect_bytes(&l, 667, 1, "01010000000000000000000000000000"); /* registers 1, 2: import */
-    expect_bytes(&l, 935, 1, "01020000000000000000000000000000"); /* register 1 peak, 2 off */
-    expect_bytes(&l, 668, 1, "0100000000000000");
-    expect_bytes(&l, 878, 1, "1E0A03");                  /* 30 min, 10-min sub-intervals, 3 */
-    expect_bytes(&l, 777, 1, "0003");                    /* import + export */
-    expect_bytes(&l, 936, 1, "1E");
-    expect_bytes(&l, 930, 1, "0101000000000000000000000000000000000000000000000000000000000000");
-    expect_bytes(&l, 931, 1,
+    expect_bytes(&l, 616, 0, "000002000005");            /* CT 200.00 / 5.00, LE BCD hundredths */
+    expect_bytes(&l, 614, 0, "00001001001001");          /* VT 11000.00 / 110.00 */
+    expect_bytes(&l, 667, 0, "01010000000000000000000000000000"); /* registers 1, 2: import */
+    expect_bytes(&l, 935, 0, "01020000000000000000000000000000"); /* register 1 peak, 2 off */
+    expect_bytes(&l, 668, 0, "0100000000000000");
+    expect_bytes(&l, 878, 0, "1E0A03");                  /* 30 min, 10-min sub-intervals, 3; the profile too */
+    expect_bytes(&l, 777, 0, "0003");                    /* import + export */
+    expect_bytes(&l, 930, 0, "0101000000000000000000000000000000000000000000000000000000000000");
+    expect_bytes(&l, 931, 0,
                  "00000000000101000000000000000000000000000000000000000000"
                  "00000000000000000000000000000000000000000000000000000000");
-    expect_bytes(&l, 932, 1, "000002070001170002FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF"
+    expect_bytes(&l, 932, 0, "000002070001170002FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF"
                              "0000FF0000FF0000");
-    expect_bytes(&l, 932, 2, "000002FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF"
+    expect_bytes(&l, 932, 1, "000002FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF"
                              "0000FF0000FF0000");
-    expect_bytes(&l, 933, 1, "0C1901FF000000000000000000000000000000000000000000000000000000000000000000000000"
-                             "000000000000000000000000000000000000000000000000");
-    assert_true(find_item(&l, 934, 1)->action);
-    expect_bytes(&l, 795, 1, "54312020202020202020202020202020"); /* "T1" space padded to 16 */
+    expect_bytes(&l, 933, 0, "0C1901FF000000000000000000000000000000000000000000000000000000000000000000000000"
+                             "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                             "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
+                             "0000000000000000");
+    assert_true(find_item(&l, 934, 0)->action);
+    hx = "0100010800FF";                                 /* display: 1-0:1.8.0*255, then 31 unused */
+    char display[2 * 192 + 1];
+    snprintf(display, sizeof display, "%s%0372d", hx, 0);
+    expect_bytes(&l, 937, 0, display);
+    expect_bytes(&l, 795, 0, "54312020202020202020202020202020"); /* "T1" space padded to 16 */
     assert_int_equal(l.items[l.n - 1].id, 795);          /* the scheme id goes last */
     assert_int_equal(l.items[l.n - 2].id, 934);          /* after the activation */
     pmu_scheme_items_free(&l);
@@ -543,12 +551,13 @@ static void test_decode_elster_bytes(void **state)
     /* a malformed line is refused with its line */
     assert_int_equal(pmu_scheme_items_parse(readback, strlen(readback), PMU_SCHEME_ELSTER, &l, &err), PMU_E_SYNTAX);
     assert_non_null(strstr(err.message, "line 2"));
-    static const char good[] = "795001(4D455445523120202020202020202020)  # scheme id\n"
-                               "616001(000010000005)\n"
-                               "878001(0F0503)\n"
-                               "668001(0207000000000000)\n"
-                               "777001(0121)\n"
-                               "936001(0F)\n";
+    static const char good[] = "795(4D455445523120202020202020202020)  # scheme id\n"
+                               "616(000010000005)\n"
+                               "878(0F0503)\n"
+                               "668(0207000000000000)\n"
+                               "777(0121)\n"
+                               "932.2(000001FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000FF0000"
+                               "FF0000FF0000FF0000)\n";
     assert_int_equal(pmu_scheme_items_parse(good, strlen(good), PMU_SCHEME_ELSTER, &l, &err), PMU_OK);
     struct pmu_scheme *s;
     assert_int_equal(pmu_scheme_decode(&l, &m.caps, NULL, &s, &err), PMU_OK);
@@ -566,6 +575,14 @@ static void test_decode_elster_bytes(void **state)
     assert_string_equal(s->lp_channels[0], "import");
     assert_string_equal(s->lp_channels[1], "q4");
     assert_string_equal(s->lp_channels[2], "cdr1");
+    pmu_scheme_free(s);
+    /* a scheme with a profile and no maximum demand: 878 is the profile's period */
+    struct pmu_scheme names;
+    memset(&names, 0, sizeof names);
+    names.has_lp = true;
+    assert_int_equal(pmu_scheme_decode(&l, &m.caps, &names, &s, &err), PMU_OK);
+    assert_false(s->has_md);
+    assert_int_equal(s->lp_interval, 15);
     pmu_scheme_free(s);
     pmu_scheme_items_free(&l);
     free_model(&m);
