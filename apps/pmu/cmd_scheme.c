@@ -214,7 +214,7 @@ static size_t validate(const struct args *a, const char *file, const char *text,
             report(&r, s->lines.models, msg);
             continue;
         }
-        pmu_scheme_check(s, &m.caps, report, &r);
+        pmu_scheme_check_model(s, &m.caps, report, &r);
         model_free(&m);
     }
     if (a->model != NULL) {

@@ -179,6 +179,10 @@ enum pmu_status pmu_scheme_caps_load(const char *json_text, size_t len, struct p
  * intervals, ratio sizes, ...). Reports each problem; returns the number found. */
 size_t pmu_scheme_check(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
                         pmu_scheme_report_fn report, void *user);
+/* Only the rules about the model (to check one scheme against several models
+ * without repeating its own problems). */
+size_t pmu_scheme_check_model(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
+                              pmu_scheme_report_fn report, void *user);
 
 /* Source names ("import", "q1", "cdr2", "ext4") and their OBIS group C (1, 5, 129,
  * 134); 0 for an unknown name / NULL for an unknown C. */

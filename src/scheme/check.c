@@ -360,3 +360,11 @@ size_t pmu_scheme_check(const struct pmu_scheme *s, const struct pmu_scheme_caps
         check_model(&c);
     return c.problems;
 }
+
+size_t pmu_scheme_check_model(const struct pmu_scheme *s, const struct pmu_scheme_caps *caps,
+                              pmu_scheme_report_fn report, void *user)
+{
+    struct check c = {s, caps, report, user, 0};
+    check_model(&c);
+    return c.problems;
+}

@@ -487,8 +487,10 @@ enum pmu_status pmu_scheme_parse(const char *text, size_t len, struct pmu_scheme
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
         unsigned line = (unsigned)parser.problem_mark.line + 1;
-        problem(&c, line, "YAML: %s%s%s", parser.problem != NULL ? parser.problem : "malformed",
-                parser.context != NULL ? " " : "", parser.context != NULL ? parser.context : "");
+        const char *what = parser.problem != NULL ? parser.problem : "malformed";
+        bool tab = parser.problem_mark.index < len && text[parser.problem_mark.index] == '\t';
+        problem(&c, line, "YAML: %s%s%s%s", what, parser.context != NULL ? " " : "",
+                parser.context != NULL ? parser.context : "", tab ? " (indent with spaces, not tabs)" : "");
         yaml_parser_delete(&parser);
         free(s);
         return PMU_E_SYNTAX;

@@ -105,6 +105,19 @@ static void test_validate(void **state)
     expect("bad.yaml:8: register 17: the A1700-16TOU has TOU registers 1..16");
     expect("bad.yaml:13: load_profile interval 7 minutes: the A1700-16TOU has 1, 2, 3, 4, 5, 6, 10, 15, 20, 30, 60");
 
+    /* a problem of the scheme itself is reported once, not once per model */
+    write_file("twice.yaml", "name: t\nscheme_id: T\nmodels: [A1700-16TOU, A1700-32TOU]\npassword_level: 3\n"
+                             "rates: {peak: 1, spare: 2}\nregisters:\n  - {register: 1, rate: peak, source: import}\n");
+    assert_int_equal(run("scheme validate twice.yaml"), 1);
+    const char *first = strstr(out, "twice.yaml:5: rate 'spare' has no register");
+    assert_non_null(first);
+    assert_null(strstr(strchr(first, '\n'), "rate 'spare'"));
+
+    write_file("tab.yaml", "name: x\nrates:\n\tpeak: 1\n");
+    assert_int_equal(run("scheme validate tab.yaml"), 1);
+    expect("tab.yaml:3: YAML: ");
+    expect("(indent with spaces, not tabs)");
+
     write_file("syntax.yaml", "name: x\nrates:\n  peak: [1\n");
     assert_int_equal(run("scheme validate syntax.yaml"), 1);
     expect("syntax.yaml:4: YAML:");
