@@ -3,9 +3,11 @@
 # simulator, on the embedded SQLite store (a fresh openpmu.db under build/demo):
 #   1. decode a capture from a real meter           pmu parse
 #   2. start simulated meters on a pty and TCP      pmu-sim
-#   3. put them in the meter list, in one group     pmu meter add, pmu group
+#   3. the first administrator, then the meter list pmu user add, pmu meter add, pmu group
+#      (meter passwords go into the vault, sealed)
 #   4. read the group: registers + load profile     pmu read --group
 #   5. look at what was stored and export it        pmu history, pmu profile, pmu export
+#   6. who changed what: the audit trail            pmu audit list, pmu audit verify
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -13,7 +15,10 @@ bash scripts/build.sh release
 bin=$PWD/build/release/apps
 demo=$PWD/build/demo
 rm -rf "$demo"; mkdir -p "$demo"; cd "$demo"
-export PMU_DB=$demo/openpmu.db PMU_METER_PASSWORD=demo1234
+export PMU_DB=$demo/openpmu.db
+# Who acts (docs/security.md). A script gives the password in the environment or a
+# file; at a terminal, leave PMU_USER_PASSWORD unset and pmu asks for it.
+export PMU_USER=admin PMU_USER_PASSWORD=demo-admin-password
 say() { printf '\n$ %s\n' "$*"; }
 run() { say "pmu $*"; "$bin/pmu" "$@"; }
 
@@ -26,16 +31,22 @@ trap 'kill $sim 2>/dev/null' EXIT
 for _ in $(seq 50); do grep -q '^ready' meters.txt && break; sleep 0.1; done
 cat meters.txt
 
+say "pmu user add admin --level administrator --password-stdin   # the first user: no login yet"
+printf '%s\n' "$PMU_USER_PASSWORD" | "$bin/pmu" user add admin --level administrator --password-stdin
+
 "$bin/pmu" group add demo --description "simulated meters" >/dev/null
 run site add Depot --nmi 4103000001 --address "1 Station Road"
 site=--site=Depot   # the first meter stands at the depot (NEM12 needs its NMI)
 while read -r word serial path; do
   [ "$word" = meter ] || continue
-  run meter add "$serial" --make openpmu --model simulator --path "$path" ${site:+--site Depot}
+  say "pmu meter add $serial --make openpmu --model simulator --path '$path' ${site:+--site Depot }--password-stdin"
+  printf 'demo1234\n' | "$bin/pmu" meter add "$serial" --make openpmu --model simulator --path "$path" \
+    ${site:+--site Depot} --password-stdin
   site=
   "$bin/pmu" group add-member demo "$serial" >/dev/null
 done < meters.txt
 run meter list
+run meter show "$(awk '/^meter/ {print $2; exit}' meters.txt)"
 
 run read --group demo --readout --profile 2024-01-15T00:30..2024-01-15T10:00
 first=$(awk '/^meter/ {print $2; exit}' meters.txt)
@@ -44,5 +55,8 @@ run profile "$first" --from 2024-01-15T08:00 --to 2024-01-15T10:00
 say "pmu export --format csv --group demo --from 2024-01-15T09:00 --to 2024-01-15T10:00 | head"
 "$bin/pmu" export --format csv --group demo --from 2024-01-15T09:00 --to 2024-01-15T10:00 | head
 run export --format nem12 --meter "$first" --from 2024-01-15 --to 2024-01-16
+run audit list
+run audit verify
 echo
-echo "The store is $PMU_DB; docs/ tells the rest (comms paths, formats, the simulator)."
+echo "The store is $PMU_DB, its key $PMU_DB.key; docs/ tells the rest (comms paths, formats,"
+echo "the simulator, users and the audit trail in docs/security.md)."

@@ -12,8 +12,9 @@
 #include "cli.h"
 
 /* Every command that touches the store, and the least level it needs. Commands of
- * other modules join with one row. `changes` marks commands that change meters,
- * schemes, users or stored data: they need the key (for their audit entry). */
+ * other modules join with one row. `changes` marks the audited commands (changes to
+ * meters, schemes, users, the meter list): they need the key and a whole audit trail
+ * before they change anything. */
 static const struct rule {
     const char *command;
     enum pmu_level level;
@@ -33,7 +34,7 @@ static const struct rule {
     {"audit show", PMU_LEVEL_READ_ONLY, false},
     {"audit verify", PMU_LEVEL_READ_ONLY, false},
     {"user passwd", PMU_LEVEL_READ_ONLY, true},     /* one's own; another's needs administrator */
-    {"read", PMU_LEVEL_READER, true},               /* pmu read --meter/--group: stores readings */
+    {"read", PMU_LEVEL_READER, false},              /* --meter/--group: stores readings (not audited) */
     {"meter passwd", PMU_LEVEL_PROGRAMMER, true},
     {"meter channel", PMU_LEVEL_PROGRAMMER, true},
     {"write", PMU_LEVEL_PROGRAMMER, true},
@@ -222,6 +223,11 @@ int pmu_cli_gate(struct pmu_store *s, const char *db_option, const char *command
         if ((rc = pmu_cli_load_key(command, db_option, false, &actor->key)) != PMU_EXIT_OK)
             return rc;
         actor->has_key = true;
+        /* a change whose audit entry could not be written must not happen */
+        if ((status = pmu_audit_ready(s, &actor->key, &err)) != PMU_OK) {
+            fprintf(stderr, "pmu %s: nothing changed: %s\n", command, err.message);
+            return pmu_cli_exit_code(status);
+        }
     } else {
         bool created;
         const char *where;

@@ -25,7 +25,7 @@ static const char meter_usage[] =
     "FIELDS: --make M --model M --site S --path COMMS-PATH --address A --password-ref R\n"
     "        --ct RATIO --vt RATIO --scheme NAME --notes TEXT\n"
     "        (ratios as 40 or 200/5; comms paths as in docs/comms-paths.md)\n"
-    "        add also takes the meter password: --password-file F or --password-stdin\n"
+    "        add and edit also take the meter password: --password-file F or --password-stdin\n"
     "        (never on the command line; it is sealed in the vault, docs/security.md)\n"
     "Every command takes --db CONN (an SQLite file or postgresql://...; default $PMU_DB,\n"
     "else openpmu.db). Exit status: 0 ok, 1 bad data or not found, 2 usage, 3 failure.\n";
@@ -217,12 +217,27 @@ static int meter_edit(struct pmu_store *s, const struct meter_args *a)
         }
         strcpy(m.serial, a->new_serial);
     }
-    if ((status = pmu_store_meter_update(s, a->pos[0], &m, &err)) != PMU_OK)
+    char password[PMU_PASSWORD_MAX] = "";
+    bool with_password = a->password_file != NULL || a->password_stdin;
+    if (with_password &&
+        (rc = pmu_cli_read_secret("meter edit", "meter password: ", a->password_file, a->password_stdin, false,
+                                  password)) != PMU_EXIT_OK)
+        return rc;
+    status = pmu_store_meter_update(s, a->pos[0], &m, &err);
+    if (status == PMU_OK && with_password &&
+        (status = pmu_meter_password_set(s, &a->actor->key, m.serial, password, &err)) != PMU_OK)
+        fprintf(stderr, "pmu meter edit: the meter was changed, but not its password\n");
+    memset(password, 0, sizeof password);
+    if (status != PMU_OK)
         return pmu_cli_fail("meter edit", status, &err);
     pmu_cli_meter_digest(&m, after);
-    char detail[160];
-    snprintf(detail, sizeof detail, strcmp(a->pos[0], m.serial) != 0 ? "meter %s renamed %s" : "meter %s edited",
-             a->pos[0], m.serial);
+    char detail[200];
+    if (strcmp(a->pos[0], m.serial) != 0)
+        snprintf(detail, sizeof detail, "meter %s renamed %s", a->pos[0], m.serial);
+    else
+        snprintf(detail, sizeof detail, "meter %s edited", m.serial);
+    if (with_password)
+        strncat(detail, ", with a new password in the vault", sizeof detail - strlen(detail) - 1);
     return pmu_cli_audit(s, a->actor, "meter.edit", m.serial, before, after, detail);
 }
 

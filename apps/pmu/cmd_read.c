@@ -324,7 +324,7 @@ int pmu_cmd_read(int argc, char **argv)
             pmu_store_close(store);
             return rc;
         }
-        a.key = &actor.key;
+        a.key = actor.has_key ? &actor.key : NULL;
         if ((rc = read_targets_from_store(store, &a, &targets, &n, &list_text)) != PMU_EXIT_OK) {
             pmu_cli_actor_done(&actor);
             pmu_store_close(store);

@@ -158,7 +158,8 @@ static int run(struct pmu_store *s, const char *sub, const struct site_args *a, 
     if (strcmp(sub, "add") == 0 || strcmp(sub, "edit") == 0 || strcmp(sub, "rm") == 0) {
         char action[16], detail[200], digest[PMU_DIGEST_HEX] = "";
         snprintf(action, sizeof action, "site.%s", sub);
-        snprintf(detail, sizeof detail, "site %s: %s", a->pos[0], sub);
+        snprintf(detail, sizeof detail, "site %s %s", a->pos[0],
+                 sub[0] == 'a' ? "added" : sub[0] == 'e' ? "edited" : "removed");
         if (strcmp(sub, "rm") != 0) {
             char text[2048];
             int n = snprintf(text, sizeof text, "name=%s\nnmi=%s\naddress=%s\nnotes=%s\n", r.name, r.nmi,

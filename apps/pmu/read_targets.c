@@ -151,9 +151,14 @@ int read_targets_from_store(struct pmu_store *store, const struct read_args *a,
         char password[PMU_PASSWORD_MAX];
         bool found = false;
         pw_offsets[i] = (size_t)-1;
-        if (rc == PMU_EXIT_OK && a->key != NULL &&
+        if (rc == PMU_EXIT_OK &&
             (st = pmu_meter_password_get(store, a->key, all[i].serial, password, &found, &err)) != PMU_OK)
             rc = pmu_cli_fail("read", st, &err);
+        if (rc == PMU_EXIT_OK && found && a->key == NULL) {
+            fprintf(stderr, "pmu read: meter %s has its password in the vault, but the key is not at hand "
+                            "(PMU_KEY_FILE or PMU_KEY; docs/security.md)\n", all[i].serial);
+            rc = PMU_EXIT_FAILURE;
+        }
         if (found && (pw_offsets[i] = add_text(&text, &len, &cap, password)) == (size_t)-1)
             rc = PMU_EXIT_FAILURE;
         sodium_memzero(password, sizeof password);

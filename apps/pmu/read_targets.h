@@ -26,7 +26,8 @@ struct read_args {
     size_t n_meters;
     const char *group;                     /* --group NAME */
     const char *db;                        /* --db CONN */
-    const struct pmu_key *key;             /* opens meter passwords from the vault */
+    const struct pmu_key *key;             /* opens meter passwords from the vault; NULL
+                                              when not at hand */
     size_t parallel;
 };
 

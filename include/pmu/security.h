@@ -160,8 +160,13 @@ void pmu_audit_digest(const void *data, size_t len, char out[PMU_DIGEST_HEX]);
  * and its bytes, seq as decimal text. Pure. */
 void pmu_audit_entry_hash(const char *prev_hash_hex, const struct pmu_audit_entry *e, char out[PMU_DIGEST_HEX]);
 
+/* Whether an entry can be appended: PMU_E_REFUSED when the anchor is missing, not
+ * signed by key, or names another head than the log's (someone tampered: appending
+ * would sign over it). Callers check before they change anything. */
+enum pmu_status pmu_audit_ready(struct pmu_store *s, const struct pmu_key *key, struct pmu_error *err);
+
 /* Appends one entry in its own transaction (serialised with other writers) and
- * moves the anchor; *seq (may be NULL) gets its number. */
+ * moves the anchor; *seq (may be NULL) gets its number. Refused as pmu_audit_ready. */
 enum pmu_status pmu_audit_append(struct pmu_store *s, const struct pmu_key *key, const struct pmu_audit_record *r,
                                  int64_t *seq, struct pmu_error *err);
 

@@ -93,6 +93,51 @@ static bool anchor_mac_ok(const struct pmu_key *key, const struct anchor *a)
     return sodium_memcmp(mac, a->mac, PMU_DIGEST_HEX - 1) == 0 && strlen(a->mac) == PMU_DIGEST_HEX - 1;
 }
 
+/* Whether entries can be appended: the anchor is signed by this key and the entry it
+ * names is there, with the hash it names (or there is no anchor and no entry). Else
+ * appending would sign over tampering. */
+static enum pmu_status check_head(struct pmu_store *s, const struct pmu_key *key, struct anchor *a,
+                                  struct pmu_error *err)
+{
+    static const char count[] = "SELECT COUNT(*) FROM audit_log";
+    static const char head[] = "SELECT COUNT(*) FROM audit_log WHERE seq = $1 AND hash = $2 AND "
+                               "NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > $1)";
+    enum pmu_status status = read_anchor(s, a, err);
+    if (status != PMU_OK)
+        return status;
+    int64_t n = 0;
+    if (!a->found) {
+        if ((status = pmu_store_query_int(s, count, NULL, 0, &n, NULL, err)) != PMU_OK)
+            return status;
+        if (n > 0)
+            return pmu_error_set(err, PMU_E_REFUSED, PMU_NO_OFFSET,
+                                 "the audit trail has %lld entries but no anchor (tampered): run pmu audit verify",
+                                 (long long)n);
+        return PMU_OK;
+    }
+    if (!anchor_mac_ok(key, a))
+        return pmu_error_set(err, PMU_E_REFUSED, PMU_NO_OFFSET,
+                             "the audit trail's anchor does not match this key (tampered, or the wrong key "
+                             "file): run pmu audit verify");
+    struct pmu_store_arg args[] = {pmu_arg_int(a->entries), pmu_arg_text(a->head)};
+    if ((status = pmu_store_query_int(s, head, args, 2, &n, NULL, err)) != PMU_OK)
+        return status;
+    if (n != 1)
+        return pmu_error_set(err, PMU_E_REFUSED, PMU_NO_OFFSET,
+                             "the audit trail does not end at the entry its anchor names (%lld): tampered; run "
+                             "pmu audit verify",
+                             (long long)a->entries);
+    return PMU_OK;
+}
+
+enum pmu_status pmu_audit_ready(struct pmu_store *s, const struct pmu_key *key, struct pmu_error *err)
+{
+    if (!pmu_sodium_ready())
+        return pmu_error_set(err, PMU_E_IO, PMU_NO_OFFSET, "libsodium could not start");
+    struct anchor a;
+    return check_head(s, key, &a, err);
+}
+
 /* ---- append ---------------------------------------------------------------------------- */
 
 static void copy(char *dst, size_t size, const char *src)
@@ -106,7 +151,6 @@ enum pmu_status pmu_audit_append(struct pmu_store *s, const struct pmu_key *key,
     static const char insert[] =
         "INSERT INTO audit_log (seq, at, actor, action, meter, scheme_version, before_digest, after_digest, "
         "detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-    static const char count[] = "SELECT COUNT(*) FROM audit_log";
     static const char move[] = "UPDATE audit_anchor SET entries = $1, head_hash = $2, mac = $3 WHERE id = 1";
     static const char first[] = "INSERT INTO audit_anchor (id, entries, head_hash, mac) VALUES (1, $1, $2, $3)";
     if (!pmu_sodium_ready())
@@ -128,28 +172,11 @@ enum pmu_status pmu_audit_append(struct pmu_store *s, const struct pmu_key *key,
         return status;
     s->in_transaction = true;
     struct anchor a;
-    if ((status = read_anchor(s, &a, err)) != PMU_OK)
+    /* moving a forged anchor would sign it: stop until someone looks */
+    if ((status = check_head(s, key, &a, err)) != PMU_OK)
         goto fail;
-    if (a.found && !anchor_mac_ok(key, &a)) {
-        /* moving a forged anchor would sign it: stop until someone looks */
-        status = pmu_error_set(err, PMU_E_REFUSED, PMU_NO_OFFSET,
-                               "the audit trail's anchor does not match this key (tampered, or the wrong key "
-                               "file): nothing changed; run pmu audit verify");
-        goto fail;
-    }
-    if (!a.found) {
-        int64_t n;
-        if ((status = pmu_store_query_int(s, count, NULL, 0, &n, NULL, err)) != PMU_OK)
-            goto fail;
-        if (n > 0) {
-            status = pmu_error_set(err, PMU_E_REFUSED, PMU_NO_OFFSET,
-                                   "the audit trail has %lld entries but no anchor (tampered): nothing changed; "
-                                   "run pmu audit verify",
-                                   (long long)n);
-            goto fail;
-        }
+    if (!a.found)
         copy(a.head, sizeof a.head, zero_hash);
-    }
     e.seq = a.entries + 1;
     copy(e.prev_hash, sizeof e.prev_hash, a.head);
     pmu_audit_entry_hash(e.prev_hash, &e, e.hash);
