@@ -22,6 +22,7 @@ static const struct {
     {"export", pmu_cmd_export, "interval data as CSV, JSON lines or AEMO NEM12"},
     {"user", pmu_cmd_user, "users and their access levels: add, passwd, list, disable"},
     {"audit", pmu_cmd_audit, "the audit trail: list, show, verify"},
+    {"scheme", pmu_cmd_scheme, "programming schemes: validate, import, list, history, show, diff, compile"},
 };
 
 static void usage(FILE *out)

@@ -32,7 +32,7 @@
 #include "pmu/readout.h"
 
 /* The schema version this openpmu writes (see src/store/migrations.c). */
-#define PMU_STORE_SCHEMA_VERSION 4
+#define PMU_STORE_SCHEMA_VERSION 5
 
 struct pmu_store;
 
@@ -272,6 +272,36 @@ typedef enum pmu_status (*pmu_event_fn)(void *user, const struct pmu_event_row *
 
 enum pmu_status pmu_store_events(struct pmu_store *s, const char *serial, size_t limit,
                                  pmu_event_fn fn, void *user, struct pmu_error *err);
+
+/* ---- Programming schemes (docs/schemes.md) ---------------------------------------
+ * Each import of a scheme whose text differs from its latest version stores version
+ * n + 1; the text is kept exactly as imported. */
+
+struct pmu_scheme_version_record {
+    char name[PMU_STORE_NAME_MAX];
+    int version;                   /* 1, 2, ...; in a list: the latest */
+    char imported_by[PMU_STORE_NAME_MAX];
+    char imported_at[24];
+    size_t n_versions;             /* filled by pmu_store_scheme_list */
+};
+
+/* Stores text as the next version of scheme `name` (created at version 1). Text equal
+ * to the latest version stores nothing: *version is then that version and
+ * *unchanged true. imported_by may be "" (no user). */
+enum pmu_status pmu_store_scheme_import(struct pmu_store *s, const char *name, const char *text,
+                                        const char *imported_by, int *version, bool *unchanged,
+                                        struct pmu_error *err);
+/* The text of a version (0 = the latest), to free(); *version gets its number.
+ * PMU_E_RANGE when the scheme or version does not exist. */
+enum pmu_status pmu_store_scheme_get(struct pmu_store *s, const char *name, int *version, char **text,
+                                     struct pmu_error *err);
+/* Schemes by name with their latest version; *out to free(). */
+enum pmu_status pmu_store_scheme_list(struct pmu_store *s, struct pmu_scheme_version_record **out, size_t *n,
+                                      struct pmu_error *err);
+/* Versions of one scheme, oldest first; *out to free(). PMU_E_RANGE for no scheme. */
+enum pmu_status pmu_store_scheme_history(struct pmu_store *s, const char *name,
+                                         struct pmu_scheme_version_record **out, size_t *n,
+                                         struct pmu_error *err);
 
 /* ---- Meter clock seconds -------------------------------------------------------------
  * Interval ends are kept as seconds of the meter's civil clock

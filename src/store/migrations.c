@@ -15,7 +15,8 @@
  *      format in days.h); version 2's interval rows are moved into them and
  *      profile_intervals and profile_conflicts dropped
  *   4  security: users, sealed meter passwords (meter_secrets), the audit trail
- *      (audit_log) and its anchor (docs/security.md) */
+ *      (audit_log) and its anchor (docs/security.md)
+ *   5  programming schemes and their versions (the scheme text as imported) */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -191,6 +192,22 @@ struct migration {
     " head_hash TEXT NOT NULL,"                                                         \
     " mac TEXT NOT NULL);\n"
 
+/* A scheme keeps every version it was imported as, the text exactly as written
+ * (comments and all): versions count from 1 per scheme. */
+#define V5(ID, BIG)                                                                     \
+    "CREATE TABLE schemes ("                                                            \
+    " id " ID ","                                                                       \
+    " name TEXT NOT NULL UNIQUE,"                                                       \
+    " created_at TEXT NOT NULL);\n"                                                     \
+    "CREATE TABLE scheme_versions ("                                                    \
+    " id " ID ","                                                                       \
+    " scheme_id " BIG " NOT NULL REFERENCES schemes(id) ON DELETE CASCADE,"             \
+    " version INTEGER NOT NULL,"                                                        \
+    " body TEXT NOT NULL,"                                                              \
+    " imported_by TEXT NOT NULL DEFAULT '',"                                            \
+    " imported_at TEXT NOT NULL,"                                                       \
+    " UNIQUE (scheme_id, version));\n"
+
 static const struct migration migrations[] = {
     {"meter list: sites, meters, groups", V1(SQLITE_ID, "INTEGER"), V1(PG_ID, "BIGINT"), NULL},
     {"readings: jobs, runs, channels, register readings, profile intervals, events",
@@ -198,6 +215,7 @@ static const struct migration migrations[] = {
     {"profile intervals packed as one row per channel and day", V3("INTEGER", "BLOB", " WITHOUT ROWID"),
      V3("BIGINT", "BYTEA", ""), pmu_store_move_intervals_to_days},
     {"security: users, meter secrets, audit trail", V4(SQLITE_ID, "INTEGER"), V4(PG_ID, "BIGINT"), NULL},
+    {"programming schemes and their versions", V5(SQLITE_ID, "INTEGER"), V5(PG_ID, "BIGINT"), NULL},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PMU_STORE_SCHEMA_VERSION,

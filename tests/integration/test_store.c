@@ -28,6 +28,7 @@
 #include "internal.h"
 #include "pmu/export.h"
 #include "pmu/readout.h"
+#include "pmu/scheme.h"
 #include "pmu/store.h"
 
 static const char *conn;
@@ -1077,6 +1078,91 @@ static void test_crash_safety(void **state)
     print_message("crash: %zu meters whole, %zu absent, none half\n", whole, absent);
 }
 
+/* ---- programming schemes ------------------------------------------------------------ */
+
+static const char scheme_v1[] = "# a comment the store keeps\n"
+                                "name: s1   # trailing comment\n"
+                                "scheme_id: S1\nmodels: [A1700-16TOU]\npassword_level: 3\n"
+                                "rates: {peak: 1, 'off peak': 2}\n"
+                                "registers:\n  - {register: 1, rate: peak, source: import}\n"
+                                "  - {register: 2, rate: off peak, source: export}\n"
+                                "day_types:\n  d: [\"00:00 off peak\", \"07:00 peak\"]\n"
+                                "seasons:\n  - {name: all, start: 01-01, week: [d, d, d, d, d, d, d]}\n"
+                                "maximum_demand: {period: 30, sub_intervals: 1, registers: [import]}\n";
+
+/* Versions: file -> store -> file gives the same text, and its canonical form
+ * parses back to the same scheme. */
+static void test_schemes(void **state)
+{
+    (void)state;
+    int version;
+    bool unchanged;
+    OK(pmu_store_scheme_import(st, "s1", scheme_v1, "alice", &version, &unchanged, &err));
+    assert_int_equal(version, 1);
+    assert_false(unchanged);
+    OK(pmu_store_scheme_import(st, "s1", scheme_v1, "bob", &version, &unchanged, &err));
+    assert_int_equal(version, 1);
+    assert_true(unchanged);
+    char *v2 = strdup(scheme_v1);
+    *strstr(v2, "period: 30") = 'x';
+    memcpy(strstr(v2, "xeriod: 30"), "period: 15", 10);
+    OK(pmu_store_scheme_import(st, "s1", v2, "bob", &version, &unchanged, &err));
+    assert_int_equal(version, 2);
+    OK(pmu_store_scheme_import(st, "other", scheme_v1, "", &version, &unchanged, &err));
+    assert_int_equal(version, 1);
+
+    char *text;
+    version = 1;
+    OK(pmu_store_scheme_get(st, "s1", &version, &text, &err));
+    assert_string_equal(text, scheme_v1);   /* exactly as imported, comments and all */
+    struct pmu_scheme *a, *b;
+    OK(pmu_scheme_parse(text, strlen(text), &a, NULL, NULL, &err));
+    free(text);
+    version = 0;
+    OK(pmu_store_scheme_get(st, "s1", &version, &text, &err));
+    assert_int_equal(version, 2);
+    assert_string_equal(text, v2);
+    free(text);
+
+    /* canonical emit parses back to the same fields */
+    char *canon = NULL, *fa, *fb;
+    size_t clen = 0;
+    FILE *f = open_memstream(&canon, &clen);
+    OK(pmu_scheme_emit(a, f, &err));
+    fclose(f);
+    OK(pmu_scheme_parse(canon, clen, &b, NULL, NULL, &err));
+    OK(pmu_scheme_flatten(a, false, &fa, &err));
+    OK(pmu_scheme_flatten(b, false, &fb, &err));
+    assert_string_equal(fa, fb);
+    free(fa), free(fb), free(canon);
+    pmu_scheme_free(a), pmu_scheme_free(b);
+
+    struct pmu_scheme_version_record *list;
+    size_t n;
+    OK(pmu_store_scheme_list(st, &list, &n, &err));
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].name, "other");
+    assert_string_equal(list[1].name, "s1");
+    assert_int_equal(list[1].version, 2);
+    assert_int_equal(list[1].n_versions, 2);
+    free(list);
+    OK(pmu_store_scheme_history(st, "s1", &list, &n, &err));
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].version, 1);
+    assert_string_equal(list[0].imported_by, "alice");
+    assert_string_equal(list[1].imported_by, "bob");
+    free(list);
+
+    version = 3;
+    assert_int_equal(pmu_store_scheme_get(st, "s1", &version, &text, &err), PMU_E_RANGE);
+    assert_non_null(strstr(err.message, "no version 3"));
+    version = 0;
+    assert_int_equal(pmu_store_scheme_get(st, "nope", &version, &text, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_scheme_history(st, "nope", &list, &n, &err), PMU_E_RANGE);
+    assert_int_equal(pmu_store_scheme_import(st, " bad", scheme_v1, "", &version, &unchanged, &err), PMU_E_INVALID);
+    free(v2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -1104,6 +1190,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_export_nem12, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schemes, setup, teardown),
     };
     return cmocka_run_group_tests_name(postgres ? "store (PostgreSQL)" : "store (SQLite)", tests, NULL, NULL);
 }
