@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is needed, then builds and runs
 # every test twice, once in the optimised gcc build and once under ASan + UBSan (with
-# the fuzz targets running ~30 s each).
+# the fuzz targets running ~15 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

@@ -56,6 +56,17 @@ static const char *scalar(struct ctx *c, yaml_node_t *n, const char *what)
     return v;
 }
 
+/* Control characters (C0, DEL, C1 as UTF-8, U+FFFE/FFFF) cannot be written back as
+ * YAML text, so no name may hold one. */
+static bool has_control(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
+        if (*p < 0x20 || *p == 0x7F || (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) ||
+            (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)))
+            return true;
+    return false;
+}
+
 static bool copy_text(struct ctx *c, yaml_node_t *n, const char *what, char *dst, size_t size)
 {
     const char *v = scalar(c, n, what);
@@ -65,13 +76,10 @@ static bool copy_text(struct ctx *c, yaml_node_t *n, const char *what, char *dst
         problem(c, line_of(n), "%s: '%s' is too long (at most %zu characters)", what, v, size - 1);
         return false;
     }
-    /* control characters (C0, DEL, C1 as UTF-8) cannot be written back as YAML text */
-    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
-        if (*p < 0x20 || *p == 0x7F || (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) ||
-            (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))) {
-            problem(c, line_of(n), "%s: contains a control character", what);
-            return false;
-        }
+    if (has_control(v)) {
+        problem(c, line_of(n), "%s: contains a control character", what);
+        return false;
+    }
     strcpy(dst, v);
     return true;
 }
@@ -208,6 +216,11 @@ static void parse_switch(struct ctx *c, yaml_node_t *n, struct pmu_scheme_day_ty
         sp++;
     if (*sp == '\0' || strlen(sp) >= sizeof sw->rate) {
         problem(c, line_of(n), "day type '%s': switch point '%s': name a rate after the time", d->name, v);
+        return;
+    }
+    if (has_control(sp)) {
+        problem(c, line_of(n), "day type '%s': switch point: the rate name contains a control character",
+                d->name);
         return;
     }
     strcpy(sw->rate, sp);

@@ -224,6 +224,8 @@ static void test_parse_errors(void **state)
         {"  - {register: 2, rate: off, source: import}", "  - {register: 2, rate: off, sauce: import}", 12,
          "unknown key 'sauce'"},
         {"  we: [\"00:00 off\"]\n", "  we: [\"00:00 off\"\n", 16, "YAML"},
+        /* found by fuzz_scheme: a rate name the emitter could not write back */
+        {"\"07:00 peak\"", "\"07:00 \\apeak\"", 14, "rate name contains a control character"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *text = variant(cases[i].from, cases[i].to);
