@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../support/admin.h"
 #include "../support/simproc.h"
 #include "pmu/sim.h"
 #include "pmu/store.h"
@@ -231,17 +232,8 @@ static void test_pool(void **state)
         snprintf(pool + strlen(pool), sizeof pool - strlen(pool), "%s%s", k ? "," : "", lines[k]);
     strcat(pool, ";retries=3&retry_delay_ms=200&bad_after=2");
 
-    /* the store needs a user (docs/security.md): the first administrator, acting as it */
-    char pw[256];
-    snprintf(pw, sizeof pw, "%s/admin.pw", dir);
-    f = fopen(pw, "w");
-    assert_non_null(f);
-    fputs("admin-password\n", f);
-    fclose(f);
-    setenv("PMU_USER", "admin", 1);
-    setenv("PMU_USER_PASSWORD", "admin-password", 1);
-    assert_int_equal(sh("'%s' user add admin --level administrator --password-file %s --cost minimal --db %s",
-                        pmu_bin, pw, db), 0);
+    /* the store needs a user (docs/security.md): act as its first administrator */
+    assert_int_equal(test_admin_bootstrap(pmu_bin, db), 0);
 
     /* the meter list: every meter's path names the pool, not a line */
     f = fopen(csv, "w");

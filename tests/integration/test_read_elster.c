@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../support/admin.h"
 #include "../support/simproc.h"
 #include "pmu/sim.h"
 
@@ -466,19 +467,10 @@ static void test_store(void **state)
     char path[512];
     elster_path(0, path, sizeof path);
     const char *serial = sim.meters[0].serial;
-    /* the store needs a user (docs/security.md): the first administrator, acting as it */
-    char pw[sizeof db + 8], key[sizeof db + 8];
-    snprintf(pw, sizeof pw, "%s.pw", db);
+    /* the store needs a user (docs/security.md): act as its first administrator */
+    char key[sizeof db + 8];
     snprintf(key, sizeof key, "%s.key", db);
-    FILE *f = fopen(pw, "w");
-    assert_non_null(f);
-    fputs("admin-password\n", f);
-    fclose(f);
-    setenv("PMU_USER", "admin", 1);
-    setenv("PMU_USER_PASSWORD", "admin-password", 1);
-    assert_int_equal(pmu(NULL, 0, "user add admin --level administrator --password-file %s --cost minimal --db %s",
-                         pw, db), 0);
-    unlink(pw);
+    assert_int_equal(test_admin_bootstrap(pmu_bin, db), 0);
     assert_int_equal(pmu(NULL, 0, "meter add %s --path '%s' --db %s", serial, path, db), 0);
     assert_int_equal(pmu(NULL, 0, "read --meter %s --password %s --billing-sets 1 --lp-days 1 --db %s", serial,
                          password, db), 0);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../support/admin.h"
 #include "../support/simproc.h"
 #include "pmu/sim.h"
 
@@ -379,19 +380,10 @@ static void test_store(void **state)
     assert_true(fd >= 0);
     close(fd);
     unlink(db); /* the store creates it */
-    /* storing needs a user (docs/security.md): the first administrator, then act as it */
-    char pw[sizeof db + 8], key[sizeof db + 8];
-    snprintf(pw, sizeof pw, "%s.pw", db);
+    /* the store needs a user (docs/security.md): act as its first administrator */
+    char key[sizeof db + 8];
     snprintf(key, sizeof key, "%s.key", db);
-    FILE *f = fopen(pw, "w");
-    assert_non_null(f);
-    fputs("admin-password\n", f);
-    fclose(f);
-    setenv("PMU_USER", "admin", 1);
-    setenv("PMU_USER_PASSWORD", "admin-password", 1);
-    assert_int_equal(pmu(NULL, 0, "user add admin --level administrator --password-file %s --cost minimal --db %s",
-                         pw, db), 0);
-    unlink(pw);
+    assert_int_equal(test_admin_bootstrap(pmu_bin, db), 0);
     assert_int_equal(pmu(NULL, 0, "group add nightly --db %s", db), 0);
     for (size_t i = 0; i < sim.n_meters; i++) {
         assert_int_equal(pmu(NULL, 0, "meter add %s --path '%s' --db %s", sim.meters[i].serial,
