@@ -34,9 +34,22 @@ const char *pmu_session_stage_name(enum pmu_session_stage stage)
     case PMU_STAGE_PASSWORD: return "password";
     case PMU_STAGE_REGISTERS: return "registers";
     case PMU_STAGE_PROFILE: return "profile";
+    case PMU_STAGE_WRITES: return "writes";
     case PMU_STAGE_CLOSING: return "closing";
     case PMU_STAGE_HANGUP: return "hang-up";
     case PMU_STAGE_DONE: return "done";
+    }
+    return "?";
+}
+
+const char *pmu_iec_verdict_name(enum pmu_iec_verdict v)
+{
+    switch (v) {
+    case PMU_IEC_WRITE_PENDING: return "pending";
+    case PMU_IEC_WRITE_ACCEPTED: return "accepted";
+    case PMU_IEC_WRITE_VERIFIED: return "verified";
+    case PMU_IEC_WRITE_MISMATCH: return "mismatch";
+    case PMU_IEC_WRITE_REFUSED: return "refused";
     }
     return "?";
 }
@@ -80,6 +93,40 @@ static enum pmu_status elster_init(struct pmu_session *s, struct pmu_error *err)
     return PMU_OK;
 }
 
+/* Checks the write list and sets up one pending result per write. */
+static enum pmu_status writes_init(struct pmu_session *s, struct pmu_error *err)
+{
+    const struct pmu_read_request *req = &s->req;
+    for (size_t i = 0; i < req->n_writes; i++) {
+        const struct pmu_iec_write *w = &req->writes[i];
+        if (w->address == NULL || w->address[0] == '\0' || strlen(w->address) > PMU_IEC_VALUE_MAX)
+            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                                 "write %zu: the address must have 1 to %d characters", i + 1,
+                                 PMU_IEC_VALUE_MAX);
+        const char *v = w->value ? w->value : "";
+        if (strlen(v) > PMU_IEC_VALUE_MAX)
+            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                                 "write %zu (%s): the value is longer than %d characters", i + 1,
+                                 w->address, PMU_IEC_VALUE_MAX);
+        if (strpbrk(w->address, "()*/!") != NULL || strpbrk(v, "()*/!") != NULL)
+            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
+                                 "write %zu (%s): address and value may not contain ( ) * / !", i + 1,
+                                 w->address);
+    }
+    if (req->n_writes == 0)
+        return PMU_OK;
+    s->writes = calloc(req->n_writes, sizeof *s->writes);
+    if (s->writes == NULL)
+        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
+    s->n_writes = req->n_writes;
+    for (size_t i = 0; i < req->n_writes; i++) {
+        snprintf(s->writes[i].address, sizeof s->writes[i].address, "%s", req->writes[i].address);
+        snprintf(s->writes[i].written, sizeof s->writes[i].written, "%s",
+                 req->writes[i].value ? req->writes[i].value : "");
+    }
+    return PMU_OK;
+}
+
 void pmu_session_set_host_clock(struct pmu_session *s, int64_t offset_ms)
 {
     if (s->elster != NULL)
@@ -94,21 +141,30 @@ enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *p
     s->req = *req;
     if (req->elster != NULL)
         return elster_init(s, err);
-    if (!req->readout && req->n_codes == 0 && !req->profile)
+    if (!req->readout && req->n_codes == 0 && !req->profile && req->n_writes == 0)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                             "nothing to read: ask for the readout, codes or the profile");
-    if ((req->n_codes > 0 || req->profile) && (req->password == NULL || req->password[0] == '\0'))
+                             "nothing to read: ask for the readout, codes, the profile or writes");
+    if ((req->n_codes > 0 || req->profile || req->n_writes > 0) &&
+        (req->password == NULL || req->password[0] == '\0'))
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                             "reading codes or the load profile uses programming mode, which needs "
-                             "the meter password (--password)");
+                             "reading codes or the load profile and writing use programming mode, "
+                             "which needs the meter password (--password)");
     if (req->password != NULL && strlen(req->password) > 32)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "the meter password is longer than 32 characters");
     for (size_t i = 0; i < req->n_codes; i++)
         if (strlen(req->codes[i]) > 32)
             return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "code '%s' is longer than 32 characters",
                                  req->codes[i]);
+    enum pmu_status st = writes_init(s, err);
+    if (st != PMU_OK)
+        return st;
     s->programming = !req->readout;
-    return parser_init(s, err);
+    st = parser_init(s, err);
+    if (st != PMU_OK) {
+        free(s->writes);
+        s->writes = NULL;
+    }
+    return st;
 }
 
 void pmu_session_free(struct pmu_session *s)
@@ -122,6 +178,9 @@ void pmu_session_free(struct pmu_session *s)
     }
     free(s->misses);
     s->misses = NULL;
+    free(s->writes);
+    s->writes = NULL;
+    s->n_writes = 0;
 }
 
 /* Can we change the line rate? Not on TCP, not on a path with a fixed rate. */
