@@ -108,10 +108,10 @@ static enum pmu_status writes_init(struct pmu_session *s, struct pmu_error *err)
             return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
                                  "write %zu (%s): the value is longer than %d characters", i + 1,
                                  w->address, PMU_IEC_VALUE_MAX);
-        if (strpbrk(w->address, "()*/!") != NULL || strpbrk(v, "()*/!") != NULL)
+        if (strpbrk(w->address, "()*/!") != NULL || strpbrk(v, "()") != NULL)
             return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                                 "write %zu (%s): address and value may not contain ( ) * / !", i + 1,
-                                 w->address);
+                                 "write %zu (%s): the address may not contain ( ) * / ! and the value "
+                                 "not ( )", i + 1, w->address);
     }
     if (req->n_writes == 0)
         return PMU_OK;
@@ -319,11 +319,28 @@ static void vdew_time(const struct pmu_timestamp *t, char *buf, size_t size)
              t->month, t->day, t->hour, t->minute);
 }
 
+enum write_step { WS_BEFORE, WS_WRITE, WS_AFTER };
+
 static void next_request(struct pmu_session *s, uint64_t at)
 {
     char data[160];
     s->attempts = 0;
     s->block_continues = false;
+    if (s->next_write < s->n_writes) {
+        const struct pmu_iec_write *w = &s->req.writes[s->next_write];
+        s->stage = PMU_STAGE_WRITES;
+        s->state = W_ANSWER;
+        if (s->write_step == WS_BEFORE && !w->verify)
+            s->write_step = WS_WRITE;
+        if (s->write_step == WS_WRITE) {
+            snprintf(data, sizeof data, "%s(%s)", w->address, w->value ? w->value : "");
+            queue_command(s, "W1", data, at, false);
+        } else {
+            snprintf(data, sizeof data, "%s()", w->address);
+            queue_command(s, "R1", data, at, false);
+        }
+        return;
+    }
     if (s->next_code < s->req.n_codes) {
         s->stage = PMU_STAGE_REGISTERS;
         s->state = W_ANSWER;
@@ -374,7 +391,7 @@ static void repeat_request(struct pmu_session *s, const char *what)
 static void readout_finished(struct pmu_session *s)
 {
     s->readout_done = true;
-    if (s->req.n_codes == 0 && !s->req.profile) {
+    if (s->req.n_codes == 0 && !s->req.profile && s->n_writes == 0) {
         end(s);
         return;
     }
@@ -525,6 +542,125 @@ static void on_block(struct pmu_session *s, const struct pmu_iec_frame *f)
     next_request(s, at);
 }
 
+/* Splits an R1 answer "ADDRESS(VALUE)" into its parts, the value as sent (a '*' in
+ * it is not taken as a unit: the read-back is compared exactly). */
+static bool split_answer(const uint8_t *d, size_t n, char *addr, size_t addr_size, char *value,
+                         size_t value_size, size_t *value_len)
+{
+    const uint8_t *open = memchr(d, '(', n);
+    if (open == NULL)
+        return false;
+    const uint8_t *close = memchr(open, ')', n - (size_t)(open - d));
+    if (close == NULL)
+        return false;
+    size_t a = (size_t)(open - d), start = 0;
+    while (start < a && (d[start] == '\r' || d[start] == '\n' || d[start] == ' '))
+        start++;
+    if (a - start >= addr_size)
+        return false;
+    memcpy(addr, d + start, a - start);
+    addr[a - start] = '\0';
+    *value_len = (size_t)(close - open) - 1;
+    size_t keep = *value_len < value_size ? *value_len : value_size - 1;
+    memcpy(value, open + 1, keep);
+    value[keep] = '\0';
+    return true;
+}
+
+/* A refused or mismatched write: the rest stay pending, B0 ends the session. */
+static void stop_writes(struct pmu_session *s, enum pmu_iec_verdict v, enum pmu_status code)
+{
+    struct pmu_iec_write_result *r = &s->writes[s->next_write];
+    r->verdict = v;
+    fail(s, code, "write %zu of %zu, %s(%s): %s; the writes after it were not sent", s->next_write + 1,
+         s->n_writes, r->address, r->written, r->message);
+}
+
+static void write_done(struct pmu_session *s, uint64_t at)
+{
+    s->next_write++;
+    s->write_step = WS_BEFORE;
+    next_request(s, at);
+}
+
+/* The meter's answer to one of the write steps: R1 before, W1, R1 after. */
+static void write_answer(struct pmu_session *s, bool bad, const struct pmu_iec_frame *f)
+{
+    struct pmu_iec_write_result *r = &s->writes[s->next_write];
+    uint64_t at = s->now + reaction(s);
+    if (bad) {
+        ask_again(s, "the meter's answer during a write had a bad check character");
+        return;
+    }
+    if (f->kind == PMU_IEC_NAK && s->write_step == WS_WRITE && s->attempts >= s->path.retries) {
+        s->awaiting = false;
+        snprintf(r->message, sizeof r->message, "the meter answered NAK %u times", s->attempts + 1);
+        stop_writes(s, PMU_IEC_WRITE_REFUSED, PMU_E_REFUSED);
+        return;
+    }
+    if (f->kind == PMU_IEC_NAK) {
+        repeat_request(s, "the meter keeps answering NAK");
+        return;
+    }
+    if (s->write_step == WS_WRITE) {
+        if (f->kind == PMU_IEC_ACK) {
+            s->awaiting = false;
+            r->verdict = PMU_IEC_WRITE_ACCEPTED;
+            if (s->req.writes[s->next_write].verify) {
+                s->write_step = WS_AFTER;
+                next_request(s, at);
+            } else {
+                write_done(s, at);
+            }
+        } else if (f->kind == PMU_IEC_DATA) {
+            s->awaiting = false;
+            snprintf(r->message, sizeof r->message, "the meter refused it: %.*s",
+                     (int)(f->data_len < 64 ? f->data_len : 64), (const char *)f->data);
+            stop_writes(s, PMU_IEC_WRITE_REFUSED, PMU_E_REFUSED);
+        }
+        return;
+    }
+    if (f->kind != PMU_IEC_DATA)
+        return;
+    char addr[PMU_DATASET_ADDRESS_MAX + 1], value[PMU_IEC_VALUE_MAX + 1];
+    size_t value_len = 0;
+    bool error = is_error_answer(f->data, f->data_len);
+    if (!error && (!split_answer(f->data, f->data_len, addr, sizeof addr, value, sizeof value, &value_len) ||
+                   strcmp(addr, r->address) != 0)) {
+        ask_again(s, "the answer does not carry the address asked for");
+        return;
+    }
+    s->awaiting = false;
+    if (s->write_step == WS_BEFORE) {
+        if (error) /* e.g. a write-only action: write anyway, the W1 answer decides */
+            snprintf(r->message, sizeof r->message, "the read before the write was refused: %.*s",
+                     (int)(f->data_len < 64 ? f->data_len : 64), (const char *)f->data);
+        else {
+            r->has_before = true;
+            memcpy(r->before, value, sizeof r->before);
+        }
+        s->write_step = WS_WRITE;
+        next_request(s, at);
+        return;
+    }
+    if (error) {
+        snprintf(r->message, sizeof r->message, "the read-back was refused: %.*s",
+                 (int)(f->data_len < 64 ? f->data_len : 64), (const char *)f->data);
+        stop_writes(s, PMU_IEC_WRITE_MISMATCH, PMU_E_PROTOCOL);
+        return;
+    }
+    r->has_after = true;
+    memcpy(r->after, value, sizeof r->after);
+    if (value_len != strlen(r->written) || strcmp(value, r->written) != 0) {
+        snprintf(r->message, sizeof r->message, "read back (%.32s%s), not the value written (%.32s)",
+                 value, value_len > PMU_IEC_VALUE_MAX ? "..." : "", r->written);
+        stop_writes(s, PMU_IEC_WRITE_MISMATCH, PMU_E_PROTOCOL);
+        return;
+    }
+    r->verdict = PMU_IEC_WRITE_VERIFIED;
+    write_done(s, at);
+}
+
 /* In data mode a modem reports a lost call as "NO CARRIER" and a PAD as "CLR <cause>":
  * text a meter never sends. Looked for in the raw bytes, across chunk boundaries. */
 static bool call_lost(struct pmu_session *s, const uint8_t *in, size_t len)
@@ -575,6 +711,10 @@ static void on_frame(struct pmu_session *s, enum pmu_status st, const struct pmu
         return; /* anything else: the time-out restarts the sign-on */
     case W_READOUT:
     case W_ANSWER:
+        if (s->stage == PMU_STAGE_WRITES) {
+            write_answer(s, bad, f);
+            return;
+        }
         if (s->elster != NULL && !bad && (f->kind == PMU_IEC_DATA || f->kind == PMU_IEC_ACK)) {
             elster_answer(s, f);
             return;
@@ -667,7 +807,8 @@ static void on_timeout(struct pmu_session *s)
         repeat_request(s, "no answer to the password");
         return;
     case W_ANSWER:
-        repeat_request(s, s->stage == PMU_STAGE_PROFILE ? "no answer to the load-profile request"
+        repeat_request(s, s->stage == PMU_STAGE_PROFILE  ? "no answer to the load-profile request"
+                          : s->stage == PMU_STAGE_WRITES ? "no answer during a write"
                                                          : "no answer to the register request");
         return;
     default:
