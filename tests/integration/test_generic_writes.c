@@ -33,6 +33,7 @@ static struct pmu_iec_write_result results[128];
 static size_t n_results;
 static enum pmu_status status;
 static char message[256];
+static unsigned repeats;
 static struct pmu_readout readback;
 
 static char *slurp(const char *rel, size_t *len)
@@ -117,6 +118,7 @@ static void on_done(void *user, struct pmu_session *s)
 {
     (void)user;
     status = s->status;
+    repeats = s->repeats;
     snprintf(message, sizeof message, "%s", s->error.message);
     n_results = s->n_writes;
     memcpy(results, s->writes, s->n_writes * sizeof *s->writes);
@@ -193,6 +195,7 @@ static void test_faults_still_verified(void **state)
     start_sim("nak=0.1,corrupt=0.002");
     run_session(writes, n_writes, NULL, 0, "&retries=8");
     expect_all_verified();
+    assert_true(repeats >= 3); /* the faults did hit */
 }
 
 static void test_refused_address(void **state)
@@ -226,6 +229,7 @@ static void test_interrupted(void **state)
     start_sim("cut_after_writes=3");
     run_session(w, 4, NULL, 0, "&retries=1");
     assert_int_not_equal(status, PMU_OK);
+    assert_non_null(strstr(message, "stage writes"));
     assert_int_equal(results[0].verdict, PMU_IEC_WRITE_VERIFIED);
     assert_int_equal(results[1].verdict, PMU_IEC_WRITE_VERIFIED);
     assert_int_equal(results[2].verdict, PMU_IEC_WRITE_PENDING); /* sent, never answered */
