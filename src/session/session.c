@@ -14,6 +14,8 @@
 #include "pmu/dataset.h"
 #include "pmu/elster_session.h"
 
+#include "writes.h"
+
 enum wait {
     W_NONE,
     W_IDENT,      /* identification after the sign-on */
@@ -38,18 +40,6 @@ const char *pmu_session_stage_name(enum pmu_session_stage stage)
     case PMU_STAGE_CLOSING: return "closing";
     case PMU_STAGE_HANGUP: return "hang-up";
     case PMU_STAGE_DONE: return "done";
-    }
-    return "?";
-}
-
-const char *pmu_iec_verdict_name(enum pmu_iec_verdict v)
-{
-    switch (v) {
-    case PMU_IEC_WRITE_PENDING: return "pending";
-    case PMU_IEC_WRITE_ACCEPTED: return "accepted";
-    case PMU_IEC_WRITE_VERIFIED: return "verified";
-    case PMU_IEC_WRITE_MISMATCH: return "mismatch";
-    case PMU_IEC_WRITE_REFUSED: return "refused";
     }
     return "?";
 }
@@ -93,40 +83,6 @@ static enum pmu_status elster_init(struct pmu_session *s, struct pmu_error *err)
     return PMU_OK;
 }
 
-/* Checks the write list and sets up one pending result per write. */
-static enum pmu_status writes_init(struct pmu_session *s, struct pmu_error *err)
-{
-    const struct pmu_read_request *req = &s->req;
-    for (size_t i = 0; i < req->n_writes; i++) {
-        const struct pmu_iec_write *w = &req->writes[i];
-        if (w->address == NULL || w->address[0] == '\0' || strlen(w->address) > PMU_IEC_VALUE_MAX)
-            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                                 "write %zu: the address must have 1 to %d characters", i + 1,
-                                 PMU_IEC_VALUE_MAX);
-        const char *v = w->value ? w->value : "";
-        if (strlen(v) > PMU_IEC_VALUE_MAX)
-            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                                 "write %zu (%s): the value is longer than %d characters", i + 1,
-                                 w->address, PMU_IEC_VALUE_MAX);
-        if (strpbrk(w->address, "()*/!") != NULL || strpbrk(v, "()") != NULL)
-            return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                                 "write %zu (%s): the address may not contain ( ) * / ! and the value "
-                                 "not ( )", i + 1, w->address);
-    }
-    if (req->n_writes == 0)
-        return PMU_OK;
-    s->writes = calloc(req->n_writes, sizeof *s->writes);
-    if (s->writes == NULL)
-        return pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
-    s->n_writes = req->n_writes;
-    for (size_t i = 0; i < req->n_writes; i++) {
-        snprintf(s->writes[i].address, sizeof s->writes[i].address, "%s", req->writes[i].address);
-        snprintf(s->writes[i].written, sizeof s->writes[i].written, "%s",
-                 req->writes[i].value ? req->writes[i].value : "");
-    }
-    return PMU_OK;
-}
-
 void pmu_session_set_host_clock(struct pmu_session *s, int64_t offset_ms)
 {
     if (s->elster != NULL)
@@ -155,7 +111,7 @@ enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *p
         if (strlen(req->codes[i]) > 32)
             return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "code '%s' is longer than 32 characters",
                                  req->codes[i]);
-    enum pmu_status st = writes_init(s, err);
+    enum pmu_status st = pmu_session_writes_init(s, err);
     if (st != PMU_OK)
         return st;
     s->programming = !req->readout;
@@ -319,8 +275,6 @@ static void vdew_time(const struct pmu_timestamp *t, char *buf, size_t size)
              t->month, t->day, t->hour, t->minute);
 }
 
-enum write_step { WS_BEFORE, WS_WRITE, WS_AFTER };
-
 static void next_request(struct pmu_session *s, uint64_t at)
 {
     char data[160];
@@ -330,9 +284,9 @@ static void next_request(struct pmu_session *s, uint64_t at)
         const struct pmu_iec_write *w = &s->req.writes[s->next_write];
         s->stage = PMU_STAGE_WRITES;
         s->state = W_ANSWER;
-        if (s->write_step == WS_BEFORE && !w->verify)
-            s->write_step = WS_WRITE;
-        if (s->write_step == WS_WRITE) {
+        if (s->write_step == PMU_WRITE_BEFORE && !w->verify)
+            s->write_step = PMU_WRITE_SEND;
+        if (s->write_step == PMU_WRITE_SEND) {
             snprintf(data, sizeof data, "%s(%s)", w->address, w->value ? w->value : "");
             queue_command(s, "W1", data, at, false);
         } else {
@@ -542,123 +496,43 @@ static void on_block(struct pmu_session *s, const struct pmu_iec_frame *f)
     next_request(s, at);
 }
 
-/* Splits an R1 answer "ADDRESS(VALUE)" into its parts, the value as sent (a '*' in
- * it is not taken as a unit: the read-back is compared exactly). */
-static bool split_answer(const uint8_t *d, size_t n, char *addr, size_t addr_size, char *value,
-                         size_t value_size, size_t *value_len)
-{
-    const uint8_t *open = memchr(d, '(', n);
-    if (open == NULL)
-        return false;
-    const uint8_t *close = memchr(open, ')', n - (size_t)(open - d));
-    if (close == NULL)
-        return false;
-    size_t a = (size_t)(open - d), start = 0;
-    while (start < a && (d[start] == '\r' || d[start] == '\n' || d[start] == ' '))
-        start++;
-    if (a - start >= addr_size)
-        return false;
-    memcpy(addr, d + start, a - start);
-    addr[a - start] = '\0';
-    *value_len = (size_t)(close - open) - 1;
-    size_t keep = *value_len < value_size ? *value_len : value_size - 1;
-    memcpy(value, open + 1, keep);
-    value[keep] = '\0';
-    return true;
-}
-
 /* A refused or mismatched write: the rest stay pending, B0 ends the session. */
-static void stop_writes(struct pmu_session *s, enum pmu_iec_verdict v, enum pmu_status code)
+static void stop_writes(struct pmu_session *s, enum pmu_status code)
 {
-    struct pmu_iec_write_result *r = &s->writes[s->next_write];
-    r->verdict = v;
+    const struct pmu_iec_write_result *r = &s->writes[s->next_write];
     fail(s, code, "write %zu of %zu, %s(%s): %s; the writes after it were not sent", s->next_write + 1,
          s->n_writes, r->address, r->written, r->message);
-}
-
-static void write_done(struct pmu_session *s, uint64_t at)
-{
-    s->next_write++;
-    s->write_step = WS_BEFORE;
-    next_request(s, at);
 }
 
 /* The meter's answer to one of the write steps: R1 before, W1, R1 after. */
 static void write_answer(struct pmu_session *s, bool bad, const struct pmu_iec_frame *f)
 {
-    struct pmu_iec_write_result *r = &s->writes[s->next_write];
-    uint64_t at = s->now + reaction(s);
     if (bad) {
         ask_again(s, "the meter's answer during a write had a bad check character");
         return;
     }
-    if (f->kind == PMU_IEC_NAK && s->write_step == WS_WRITE && s->attempts >= s->path.retries) {
-        s->awaiting = false;
-        snprintf(r->message, sizeof r->message, "the meter answered NAK %u times", s->attempts + 1);
-        stop_writes(s, PMU_IEC_WRITE_REFUSED, PMU_E_REFUSED);
+    switch (pmu_session_write_answer(s, f)) {
+    case PMU_WRITE_IGNORE:
         return;
-    }
-    if (f->kind == PMU_IEC_NAK) {
-        repeat_request(s, "the meter keeps answering NAK");
-        return;
-    }
-    if (s->write_step == WS_WRITE) {
-        if (f->kind == PMU_IEC_ACK) {
-            s->awaiting = false;
-            r->verdict = PMU_IEC_WRITE_ACCEPTED;
-            if (s->req.writes[s->next_write].verify) {
-                s->write_step = WS_AFTER;
-                next_request(s, at);
-            } else {
-                write_done(s, at);
-            }
-        } else if (f->kind == PMU_IEC_DATA) {
-            s->awaiting = false;
-            snprintf(r->message, sizeof r->message, "the meter refused it: %.*s",
-                     (int)(f->data_len < 64 ? f->data_len : 64), (const char *)f->data);
-            stop_writes(s, PMU_IEC_WRITE_REFUSED, PMU_E_REFUSED);
-        }
-        return;
-    }
-    if (f->kind != PMU_IEC_DATA)
-        return;
-    char addr[PMU_DATASET_ADDRESS_MAX + 1], value[PMU_IEC_VALUE_MAX + 1];
-    size_t value_len = 0;
-    bool error = is_error_answer(f->data, f->data_len);
-    if (!error && (!split_answer(f->data, f->data_len, addr, sizeof addr, value, sizeof value, &value_len) ||
-                   strcmp(addr, r->address) != 0)) {
+    case PMU_WRITE_ASK_AGAIN:
         ask_again(s, "the answer does not carry the address asked for");
         return;
-    }
-    s->awaiting = false;
-    if (s->write_step == WS_BEFORE) {
-        if (error) /* e.g. a write-only action: write anyway, the W1 answer decides */
-            snprintf(r->message, sizeof r->message, "the read before the write was refused: %.*s",
-                     (int)(f->data_len < 64 ? f->data_len : 64), (const char *)f->data);
-        else {
-            r->has_before = true;
-            memcpy(r->before, value, sizeof r->before);
-        }
-        s->write_step = WS_WRITE;
-        next_request(s, at);
+    case PMU_WRITE_REPEAT:
+        repeat_request(s, "the meter keeps answering NAK");
+        return;
+    case PMU_WRITE_NEXT:
+        s->awaiting = false;
+        next_request(s, s->now + reaction(s));
+        return;
+    case PMU_WRITE_STOP_REFUSED:
+        s->awaiting = false;
+        stop_writes(s, PMU_E_REFUSED);
+        return;
+    case PMU_WRITE_STOP_MISMATCH:
+        s->awaiting = false;
+        stop_writes(s, PMU_E_PROTOCOL);
         return;
     }
-    if (error) {
-        snprintf(r->message, sizeof r->message, "the read-back was refused: %.*s",
-                 (int)(f->data_len < 64 ? f->data_len : 64), (const char *)f->data);
-        stop_writes(s, PMU_IEC_WRITE_MISMATCH, PMU_E_PROTOCOL);
-        return;
-    }
-    r->has_after = true;
-    memcpy(r->after, value, sizeof r->after);
-    if (value_len != strlen(r->written) || strcmp(value, r->written) != 0) {
-        snprintf(r->message, sizeof r->message, "read back (%.32s%s), not the value written (%.32s)",
-                 value, value_len > PMU_IEC_VALUE_MAX ? "..." : "", r->written);
-        stop_writes(s, PMU_IEC_WRITE_MISMATCH, PMU_E_PROTOCOL);
-        return;
-    }
-    r->verdict = PMU_IEC_WRITE_VERIFIED;
-    write_done(s, at);
 }
 
 /* In data mode a modem reports a lost call as "NO CARRIER" and a PAD as "CLR <cause>":
