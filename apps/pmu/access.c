@@ -39,6 +39,7 @@ static const struct rule {
     {"meter channel", PMU_LEVEL_PROGRAMMER, true},
     {"write", PMU_LEVEL_PROGRAMMER, true},
     {"program", PMU_LEVEL_PROGRAMMER, true},
+    {"program status", PMU_LEVEL_READ_ONLY, false},
     {"clock set", PMU_LEVEL_PROGRAMMER, true},
     {"billing reset", PMU_LEVEL_PROGRAMMER, true},
     {"scheme list", PMU_LEVEL_READ_ONLY, false},
