@@ -55,6 +55,7 @@ struct item_state {
     size_t before_len, after_len;
     const char *status;   /* as stored: pending, unchanged, written, verified, mismatch, refused */
     char message[160];
+    bool settled;         /* the write's verdict is in (and in the store) */
 };
 
 struct job {
@@ -79,6 +80,7 @@ struct job {
     size_t n_writes;
     enum pmu_status session_status;
     struct pmu_error session_error;
+    int64_t run;          /* the programming run in the store; 0 for a dry run */
 };
 
 static int parse_args(int argc, char **argv, struct program_args *a)
@@ -237,6 +239,50 @@ static int load_job(struct job *j)
 
 /* ---- sessions ---------------------------------------------------------------------------- */
 
+/* A write's verdict, into the item's state and, as soon as it is known, the store:
+ * a pmu killed midway leaves every item it saw confirmed on record. */
+static void take_write(struct job *j, size_t w, const struct pmu_elster_write_result *wr)
+{
+    struct item_state *is = &j->state[j->write_item[w]];
+    if (j->writes[w].read_only) {
+        if ((is->has_before = wr->has_before)) {
+            memcpy(is->before, wr->before, wr->before_len);
+            is->before_len = wr->before_len;
+        }
+        return;
+    }
+    if (is->settled || wr->verdict == PMU_ELSTER_WRITE_PENDING)
+        return;
+    if ((is->has_after = wr->has_after)) {
+        memcpy(is->after, wr->after, wr->after_len);
+        is->after_len = wr->after_len;
+    }
+    switch (wr->verdict) {
+    case PMU_ELSTER_WRITE_VERIFIED: is->status = "verified"; break;
+    case PMU_ELSTER_WRITE_ACCEPTED: is->status = "written"; break;
+    case PMU_ELSTER_WRITE_MISMATCH: is->status = "mismatch"; break;
+    case PMU_ELSTER_WRITE_REFUSED: is->status = "refused"; break;
+    case PMU_ELSTER_WRITE_PENDING: break;
+    }
+    snprintf(is->message, sizeof is->message, "%s", wr->message);
+    is->settled = true;
+    struct pmu_error err;
+    if (j->run != 0 &&
+        pmu_store_program_item(j->store, j->run, (int)j->write_item[w], is->status, is->message, &err) != PMU_OK)
+        fprintf(stderr, "pmu program: recording item %zu: %s\n", j->write_item[w], err.message);
+}
+
+static void on_progress(void *user, const struct pmu_session *s)
+{
+    struct job *j = user;
+    if (s->elster == NULL)
+        return;
+    const struct pmu_elster_result *r = &s->elster->result;
+    for (size_t w = 0; w < r->n_writes && w < j->n_writes; w++)
+        if (!j->writes[w].read_only)
+            take_write(j, w, &r->writes[w]);
+}
+
 static void on_done(void *user, struct pmu_session *s)
 {
     struct job *j = user;
@@ -245,29 +291,8 @@ static void on_done(void *user, struct pmu_session *s)
     if (s->elster == NULL)
         return;
     const struct pmu_elster_result *r = &s->elster->result;
-    for (size_t w = 0; w < r->n_writes && w < j->n_writes; w++) {
-        const struct pmu_elster_write_result *wr = &r->writes[w];
-        struct item_state *is = &j->state[j->write_item[w]];
-        if (j->writes[w].read_only) {
-            if ((is->has_before = wr->has_before)) {
-                memcpy(is->before, wr->before, wr->before_len);
-                is->before_len = wr->before_len;
-            }
-            continue;
-        }
-        if ((is->has_after = wr->has_after)) {
-            memcpy(is->after, wr->after, wr->after_len);
-            is->after_len = wr->after_len;
-        }
-        switch (wr->verdict) {
-        case PMU_ELSTER_WRITE_VERIFIED: is->status = "verified"; break;
-        case PMU_ELSTER_WRITE_ACCEPTED: is->status = "written"; break;
-        case PMU_ELSTER_WRITE_MISMATCH: is->status = "mismatch"; break;
-        case PMU_ELSTER_WRITE_REFUSED: is->status = "refused"; break;
-        case PMU_ELSTER_WRITE_PENDING: is->status = "pending"; break;
-        }
-        snprintf(is->message, sizeof is->message, "%s", wr->message);
-    }
+    for (size_t w = 0; w < r->n_writes && w < j->n_writes; w++)
+        take_write(j, w, &r->writes[w]);
 }
 
 /* Runs one session with j->writes[0..n_writes). */
@@ -276,7 +301,7 @@ static int run_session(struct job *j)
     struct pmu_elster_plan plan = {.models = j->models, .n_models = j->n_models, .password = j->password,
                                    .writes = j->writes, .n_writes = j->n_writes};
     struct pmu_read_request req = {.password = j->password, .elster = &plan};
-    struct pmu_engine_options eo = {.max_parallel = 1, .trace = j->trace};
+    struct pmu_engine_options eo = {.max_parallel = 1, .trace = j->trace, .progress = on_progress};
     struct pmu_error err;
     struct pmu_engine *e = pmu_engine_new(&eo, &err);
     j->session_status = PMU_E_IO;
@@ -529,6 +554,7 @@ static int program(struct job *j)
         free(unconfirmed);
         return rc;
     }
+    j->run = run;
     /* 1: what the meter holds */
     j->n_writes = 0;
     for (size_t i = 0; i < j->items.n; i++) {
