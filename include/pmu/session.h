@@ -9,8 +9,9 @@
  * What it does: sign-on (with the device address), identification, mode A/B/C as the
  * identification says, option select sent at the old rate then the rate switch, data
  * readout; programming mode with the P1 password, R1 reads by address, R5 P.01 load
- * profile for a time range, B0 at the end. NAK, bad check characters and time-outs
- * are retried as ../shared/PROTOCOL.md says, then reported with a clear message. */
+ * profile for a time range, W1 writes with read-back (struct pmu_iec_write), B0 at the
+ * end. NAK, bad check characters and time-outs are retried as ../shared/PROTOCOL.md
+ * says, then reported with a clear message. */
 #ifndef PMU_SESSION_H
 #define PMU_SESSION_H
 
@@ -27,6 +28,40 @@
 struct pmu_elster_plan;
 struct pmu_elster_driver;
 
+/* Values written and read back are at most this many characters (docs/schemes.md). */
+#define PMU_IEC_VALUE_MAX 32
+
+/* One W1 write in programming mode: SOH W1 STX ADDRESS(VALUE) ETX BCC. With verify the
+ * session reads ADDRESS with R1 before, writes, reads it back and compares exactly. */
+struct pmu_iec_write {
+    const char *address;            /* e.g. "0.4.2", at most 32 characters */
+    const char *value;              /* without brackets; "" for an action (128.0.1) */
+    bool verify;                    /* R1 before and after; false: the ACK is all */
+};
+
+/* Same meanings as enum pmu_elster_verdict. */
+enum pmu_iec_verdict {
+    PMU_IEC_WRITE_PENDING,          /* not reached (the session ended or stopped before) */
+    PMU_IEC_WRITE_ACCEPTED,         /* ACK, nothing compared (verify off) */
+    PMU_IEC_WRITE_VERIFIED,         /* read back exactly what was written */
+    PMU_IEC_WRITE_MISMATCH,         /* read back something else */
+    PMU_IEC_WRITE_REFUSED           /* the meter answered an error (ERROR...) or kept
+                                       answering NAK */
+};
+/* "pending", "accepted", "verified", "mismatch", "refused" */
+const char *pmu_iec_verdict_name(enum pmu_iec_verdict v);
+
+/* The result of writes[i] of the request is pmu_session.writes[i]. */
+struct pmu_iec_write_result {
+    char address[PMU_IEC_VALUE_MAX + 1];
+    enum pmu_iec_verdict verdict;
+    bool has_before, has_after;     /* the R1 answers arrived (and were not errors) */
+    char before[PMU_IEC_VALUE_MAX + 1];   /* value inside the brackets, before the write */
+    char written[PMU_IEC_VALUE_MAX + 1];
+    char after[PMU_IEC_VALUE_MAX + 1];    /* read back after the write */
+    char message[160];              /* the meter's refusal, or how the read-back differs */
+};
+
 struct pmu_read_request {
     bool readout;                   /* the data readout (readout mode) */
     const char *const *codes;       /* addresses to read with R1 (programming mode) */
@@ -35,6 +70,11 @@ struct pmu_read_request {
     bool has_from, has_to;          /* open range when absent */
     struct pmu_timestamp from, to;
     const char *password;           /* P1 password for programming mode */
+    /* W1 writes in programming mode, in order, before the R1 codes and R5. A refused
+     * or mismatched write stops the rest (they stay pending): the session sends B0 and
+     * ends with status PMU_E_REFUSED or PMU_E_PROTOCOL and an error naming the write. */
+    const struct pmu_iec_write *writes;
+    size_t n_writes;
     /* Elster A1xxx meters: after the identification the session hands over to the
      * Elster driver with this plan (pmu/elster_session.h); NULL for IEC meters. */
     const struct pmu_elster_plan *elster;
@@ -59,7 +99,7 @@ struct pmu_session_out {
 
 enum pmu_session_stage {
     PMU_STAGE_DIAL, PMU_STAGE_SIGNON, PMU_STAGE_READOUT, PMU_STAGE_PASSWORD, PMU_STAGE_REGISTERS,
-    PMU_STAGE_PROFILE, PMU_STAGE_CLOSING, PMU_STAGE_HANGUP, PMU_STAGE_DONE
+    PMU_STAGE_PROFILE, PMU_STAGE_WRITES, PMU_STAGE_CLOSING, PMU_STAGE_HANGUP, PMU_STAGE_DONE
 };
 
 struct pmu_session {
@@ -73,6 +113,8 @@ struct pmu_session {
     bool programming;               /* this sign-on is for programming mode */
     bool readout_done;
     size_t next_code;
+    size_t next_write;              /* index into req.writes */
+    int write_step;                 /* read before, write, read back */
     unsigned baud;                  /* the current line rate */
     unsigned attempts;              /* repeats of the current request */
     unsigned signons;               /* sign-on attempts */
@@ -108,6 +150,8 @@ struct pmu_session {
     struct pmu_readout result;
     struct pmu_session_miss *misses;
     size_t n_misses;
+    struct pmu_iec_write_result *writes; /* req.n_writes results, writes[i] for req.writes[i] */
+    size_t n_writes;
     struct pmu_elster_driver *elster; /* the Elster driver when req.elster is set */
     size_t bytes_in, bytes_out;     /* counted for progress and benchmarks */
     unsigned exchanges;             /* request/answer pairs, for the timing bound */

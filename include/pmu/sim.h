@@ -91,10 +91,13 @@ enum pmu_sim_fault {
 
 struct pmu_sim_faults {
     double p[PMU_SIM_FAULT_COUNT]; /* probability of each, 0..1 */
+    /* cut_after_writes=N (a count, not a probability): the generic meter applies the
+     * Nth W1 of a programming session, then hangs up without answering it; 0 = never */
+    unsigned cut_after_writes;
 };
 
 const char *pmu_sim_fault_name(enum pmu_sim_fault f);
-/* "corrupt=0.01,nak=0.05" (empty: no faults). Errors name the byte and the fault. */
+/* "corrupt=0.01,nak=0.05,cut_after_writes=3" (empty: no faults). Errors name the byte and the fault. */
 enum pmu_status pmu_sim_faults_parse(const char *spec, struct pmu_sim_faults *out,
                                      struct pmu_error *err);
 
@@ -221,6 +224,13 @@ struct pmu_sim_action {
     int64_t deadline_ms;           /* call pmu_sim_meter_timer then; PMU_SIM_NEVER */
 };
 
+/* A value written to a generic meter with W1 ("ADDRESS(VALUE)", docs/schemes.md). */
+#define PMU_SIM_SETTING_MAX 32
+struct pmu_sim_setting {
+    char address[PMU_SIM_SETTING_MAX + 1];
+    char value[PMU_SIM_SETTING_MAX + 1];
+};
+
 struct pmu_sim_meter {
     const struct pmu_sim_config *cfg;
     unsigned index;                /* 1.. ; serial and address derive from it */
@@ -239,6 +249,11 @@ struct pmu_sim_meter {
     struct pmu_sim_buf out;        /* bytes of the current action, faults applied */
     size_t seg_start[PMU_SIM_MAX_SEGMENTS];
     struct pmu_sim_elster *elster; /* Elster models: what the meter remembers */
+    /* Generic meter: what W1 wrote, kept for the process's life (across sessions and
+     * connections, not across pmu_sim_meter_free); R1 answers it. */
+    struct pmu_sim_setting *settings;
+    size_t n_settings, cap_settings;
+    unsigned session_writes;       /* W1s accepted since the password, for cut_after_writes */
 };
 
 enum pmu_status pmu_sim_meter_init(struct pmu_sim_meter *m, const struct pmu_sim_config *cfg,
@@ -272,7 +287,13 @@ struct pmu_sim_model {
      * PMU_E_INVALID: the meter answers "(ERROR)". */
     enum pmu_status (*read)(const struct pmu_sim_meter *m, int64_t t, const char *cmd,
                             const uint8_t *data, size_t len, struct pmu_sim_buf *out);
+    /* W1 "ADDRESS(VALUE)" in programming mode; NULL: the model takes no W1.
+     * PMU_E_INVALID: the meter answers "(ERROR)" and keeps nothing. */
+    enum pmu_status (*write)(struct pmu_sim_meter *m, const uint8_t *data, size_t len);
 };
+
+/* Is address one of the generic meter's writable addresses (docs/schemes.md)? */
+bool pmu_sim_generic_writable(const char *address);
 
 extern const struct pmu_sim_model pmu_sim_generic;
 /* Elster models (cfg->elster): identification and register protocol in elster_*.c. */

@@ -14,6 +14,8 @@
 #include "pmu/dataset.h"
 #include "pmu/elster_session.h"
 
+#include "writes.h"
+
 enum wait {
     W_NONE,
     W_IDENT,      /* identification after the sign-on */
@@ -34,6 +36,7 @@ const char *pmu_session_stage_name(enum pmu_session_stage stage)
     case PMU_STAGE_PASSWORD: return "password";
     case PMU_STAGE_REGISTERS: return "registers";
     case PMU_STAGE_PROFILE: return "profile";
+    case PMU_STAGE_WRITES: return "writes";
     case PMU_STAGE_CLOSING: return "closing";
     case PMU_STAGE_HANGUP: return "hang-up";
     case PMU_STAGE_DONE: return "done";
@@ -94,21 +97,30 @@ enum pmu_status pmu_session_init(struct pmu_session *s, const struct pmu_path *p
     s->req = *req;
     if (req->elster != NULL)
         return elster_init(s, err);
-    if (!req->readout && req->n_codes == 0 && !req->profile)
+    if (!req->readout && req->n_codes == 0 && !req->profile && req->n_writes == 0)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                             "nothing to read: ask for the readout, codes or the profile");
-    if ((req->n_codes > 0 || req->profile) && (req->password == NULL || req->password[0] == '\0'))
+                             "nothing to read: ask for the readout, codes, the profile or writes");
+    if ((req->n_codes > 0 || req->profile || req->n_writes > 0) &&
+        (req->password == NULL || req->password[0] == '\0'))
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET,
-                             "reading codes or the load profile uses programming mode, which needs "
-                             "the meter password (--password)");
+                             "reading codes or the load profile and writing use programming mode, "
+                             "which needs the meter password (--password)");
     if (req->password != NULL && strlen(req->password) > 32)
         return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "the meter password is longer than 32 characters");
     for (size_t i = 0; i < req->n_codes; i++)
         if (strlen(req->codes[i]) > 32)
             return pmu_error_set(err, PMU_E_INVALID, PMU_NO_OFFSET, "code '%s' is longer than 32 characters",
                                  req->codes[i]);
+    enum pmu_status st = pmu_session_writes_init(s, err);
+    if (st != PMU_OK)
+        return st;
     s->programming = !req->readout;
-    return parser_init(s, err);
+    st = parser_init(s, err);
+    if (st != PMU_OK) {
+        free(s->writes);
+        s->writes = NULL;
+    }
+    return st;
 }
 
 void pmu_session_free(struct pmu_session *s)
@@ -122,6 +134,9 @@ void pmu_session_free(struct pmu_session *s)
     }
     free(s->misses);
     s->misses = NULL;
+    free(s->writes);
+    s->writes = NULL;
+    s->n_writes = 0;
 }
 
 /* Can we change the line rate? Not on TCP, not on a path with a fixed rate. */
@@ -265,6 +280,21 @@ static void next_request(struct pmu_session *s, uint64_t at)
     char data[160];
     s->attempts = 0;
     s->block_continues = false;
+    if (s->next_write < s->n_writes) {
+        const struct pmu_iec_write *w = &s->req.writes[s->next_write];
+        s->stage = PMU_STAGE_WRITES;
+        s->state = W_ANSWER;
+        if (s->write_step == PMU_WRITE_BEFORE && !w->verify)
+            s->write_step = PMU_WRITE_SEND;
+        if (s->write_step == PMU_WRITE_SEND) {
+            snprintf(data, sizeof data, "%s(%s)", w->address, w->value ? w->value : "");
+            queue_command(s, "W1", data, at, false);
+        } else {
+            snprintf(data, sizeof data, "%s()", w->address);
+            queue_command(s, "R1", data, at, false);
+        }
+        return;
+    }
     if (s->next_code < s->req.n_codes) {
         s->stage = PMU_STAGE_REGISTERS;
         s->state = W_ANSWER;
@@ -315,7 +345,7 @@ static void repeat_request(struct pmu_session *s, const char *what)
 static void readout_finished(struct pmu_session *s)
 {
     s->readout_done = true;
-    if (s->req.n_codes == 0 && !s->req.profile) {
+    if (s->req.n_codes == 0 && !s->req.profile && s->n_writes == 0) {
         end(s);
         return;
     }
@@ -466,6 +496,45 @@ static void on_block(struct pmu_session *s, const struct pmu_iec_frame *f)
     next_request(s, at);
 }
 
+/* A refused or mismatched write: the rest stay pending, B0 ends the session. */
+static void stop_writes(struct pmu_session *s, enum pmu_status code)
+{
+    const struct pmu_iec_write_result *r = &s->writes[s->next_write];
+    fail(s, code, "write %zu of %zu, %s(%s): %s; the writes after it were not sent", s->next_write + 1,
+         s->n_writes, r->address, r->written, r->message);
+}
+
+/* The meter's answer to one of the write steps: R1 before, W1, R1 after. */
+static void write_answer(struct pmu_session *s, bool bad, const struct pmu_iec_frame *f)
+{
+    if (bad) {
+        ask_again(s, "the meter's answer during a write had a bad check character");
+        return;
+    }
+    switch (pmu_session_write_answer(s, f)) {
+    case PMU_WRITE_IGNORE:
+        return;
+    case PMU_WRITE_ASK_AGAIN:
+        ask_again(s, "the answer does not carry the address asked for");
+        return;
+    case PMU_WRITE_REPEAT:
+        repeat_request(s, "the meter keeps answering NAK");
+        return;
+    case PMU_WRITE_NEXT:
+        s->awaiting = false;
+        next_request(s, s->now + reaction(s));
+        return;
+    case PMU_WRITE_STOP_REFUSED:
+        s->awaiting = false;
+        stop_writes(s, PMU_E_REFUSED);
+        return;
+    case PMU_WRITE_STOP_MISMATCH:
+        s->awaiting = false;
+        stop_writes(s, PMU_E_PROTOCOL);
+        return;
+    }
+}
+
 /* In data mode a modem reports a lost call as "NO CARRIER" and a PAD as "CLR <cause>":
  * text a meter never sends. Looked for in the raw bytes, across chunk boundaries. */
 static bool call_lost(struct pmu_session *s, const uint8_t *in, size_t len)
@@ -516,6 +585,10 @@ static void on_frame(struct pmu_session *s, enum pmu_status st, const struct pmu
         return; /* anything else: the time-out restarts the sign-on */
     case W_READOUT:
     case W_ANSWER:
+        if (s->stage == PMU_STAGE_WRITES) {
+            write_answer(s, bad, f);
+            return;
+        }
         if (s->elster != NULL && !bad && (f->kind == PMU_IEC_DATA || f->kind == PMU_IEC_ACK)) {
             elster_answer(s, f);
             return;
@@ -608,7 +681,8 @@ static void on_timeout(struct pmu_session *s)
         repeat_request(s, "no answer to the password");
         return;
     case W_ANSWER:
-        repeat_request(s, s->stage == PMU_STAGE_PROFILE ? "no answer to the load-profile request"
+        repeat_request(s, s->stage == PMU_STAGE_PROFILE  ? "no answer to the load-profile request"
+                          : s->stage == PMU_STAGE_WRITES ? "no answer during a write"
                                                          : "no answer to the register request");
         return;
     default:

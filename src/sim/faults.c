@@ -39,11 +39,33 @@ static bool parse_probability(const char *s, size_t n, double *out)
     return true;
 }
 
+/* cut_after_writes=N: a count of writes from 1, not a probability. */
+static enum pmu_status parse_cut(const char *spec, size_t pos, size_t end, bool seen, unsigned *out,
+                                 struct pmu_error *err)
+{
+    size_t vpos = pos + 17;
+    if (seen)
+        return pmu_error_set(err, PMU_E_SYNTAX, pos, "fault 'cut_after_writes' is given twice");
+    if (vpos > end || spec[vpos - 1] != '=')
+        return pmu_error_set(err, PMU_E_SYNTAX, vpos - 1,
+                             "expected '=' and a number of writes after fault 'cut_after_writes'");
+    unsigned n = 0;
+    size_t i = vpos;
+    for (; i < end && spec[i] >= '0' && spec[i] <= '9' && n < 100000; i++)
+        n = n * 10 + (unsigned)(spec[i] - '0');
+    if (i == vpos || i != end || n == 0)
+        return pmu_error_set(err, PMU_E_SYNTAX, vpos,
+                             "fault 'cut_after_writes': '%.*s' is not a number of writes from 1",
+                             (int)(end - vpos), spec + vpos);
+    *out = n;
+    return PMU_OK;
+}
+
 enum pmu_status pmu_sim_faults_parse(const char *spec, struct pmu_sim_faults *out,
                                      struct pmu_error *err)
 {
     struct pmu_sim_faults f;
-    bool seen[PMU_SIM_FAULT_COUNT] = {false};
+    bool seen[PMU_SIM_FAULT_COUNT] = {false}, seen_cut = false;
     memset(&f, 0, sizeof f);
     size_t pos = 0, len = strlen(spec);
     while (pos < len) {
@@ -55,6 +77,16 @@ enum pmu_status pmu_sim_faults_parse(const char *spec, struct pmu_sim_faults *ou
         if (name_len == 0)
             return pmu_error_set(err, PMU_E_SYNTAX, pos,
                                  "expected a fault name such as corrupt=0.01");
+        if (name_len == 16 && memcmp(item, "cut_after_writes", 16) == 0) {
+            enum pmu_status st = parse_cut(spec, pos, end, seen_cut, &f.cut_after_writes, err);
+            if (st != PMU_OK)
+                return st;
+            seen_cut = true;
+            if (end < len && end + 1 == len)
+                return pmu_error_set(err, PMU_E_SYNTAX, end + 1, "expected another fault after ','");
+            pos = end + 1;
+            continue;
+        }
         int which = -1;
         for (int k = 0; k < PMU_SIM_FAULT_COUNT; k++)
             if (strlen(names[k]) == name_len && memcmp(names[k], item, name_len) == 0)
@@ -62,7 +94,8 @@ enum pmu_status pmu_sim_faults_parse(const char *spec, struct pmu_sim_faults *ou
         if (which < 0)
             return pmu_error_set(err, PMU_E_SYNTAX, pos,
                                  "unknown fault '%.*s': expected corrupt, drop, delay, "
-                                 "disconnect, silence, wrong_password, nak, power_fail or clock_change",
+                                 "disconnect, silence, wrong_password, nak, power_fail, clock_change "
+                                 "or cut_after_writes",
                                  (int)name_len, item);
         if (eq == NULL)
             return pmu_error_set(err, PMU_E_SYNTAX, end,

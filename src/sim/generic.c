@@ -1,8 +1,114 @@
-/* The generic IEC 62056-21 meter: what it says in a readout, to R1 and to R5 P.01.
- * The values come from the consumption model; the formats are docs/simulator.md's. */
+/* The generic IEC 62056-21 meter: what it says in a readout, to R1 and to R5 P.01,
+ * and the settings W1 writes (openpmu's address set, docs/schemes.md). The values come
+ * from the consumption model; the formats are docs/simulator.md's. */
 #include "pmu/sim.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../core/grow.h"
+
+/* ---- Settings written with W1 ------------------------------------------------------ */
+
+/* Settings that read as something before any write: a new meter's factory values. */
+static const struct pmu_sim_setting factory[] = {
+    {"0.4.2", "1"}, {"0.4.5", "1"}, {"0.4.3", "1"}, {"0.4.6", "1"}, {"0.8.0", "30"},
+    {"128.8.1", "1"}, {"0.8.4", "30"}, {"0.2.1", ""}, {"128.0.1", ""}, {"128.7.0", "0"}};
+
+/* Reads "N" or "N.M" of small decimal numbers (no signs, no spaces); how many it read. */
+static int numbers(const char *a, unsigned v[4])
+{
+    int n = 0;
+    while (n < 4) {
+        if (*a < '0' || *a > '9')
+            return -1;
+        unsigned x = 0;
+        for (int digits = 0; *a >= '0' && *a <= '9'; a++)
+            if (++digits > 3)
+                return -1;
+            else
+                x = x * 10 + (unsigned)(*a - '0');
+        v[n++] = x;
+        if (*a == '\0')
+            return n;
+        if (*a++ != '.')
+            return -1;
+    }
+    return -1;
+}
+
+bool pmu_sim_generic_writable(const char *address)
+{
+    for (size_t i = 0; i < sizeof factory / sizeof factory[0]; i++)
+        if (strcmp(address, factory[i].address) == 0)
+            return true;
+    unsigned v[4];
+    int n = numbers(address, v);
+    if (n == 3 && v[0] == 128) /* tables 128.T.0 (count) and 128.T.K (entries) */
+        return (v[1] >= 1 && v[1] <= 6) || v[1] == 9;
+    if (n == 4 && v[0] == 128 && v[1] == 7) /* day type K: 128.7.K.0, 128.7.K.J */
+        return v[2] >= 1;
+    return false;
+}
+
+static const struct pmu_sim_setting *find_setting(const struct pmu_sim_meter *m, const char *address)
+{
+    for (size_t i = 0; i < m->n_settings; i++)
+        if (strcmp(m->settings[i].address, address) == 0)
+            return &m->settings[i];
+    return NULL;
+}
+
+/* R1 of a writable address: what was written, else the factory value, "0" for a
+ * table's count, "" for its entries. */
+static bool setting_value(const struct pmu_sim_meter *m, const char *address, const char **value)
+{
+    const struct pmu_sim_setting *s = find_setting(m, address);
+    if (s != NULL) {
+        *value = s->value;
+        return true;
+    }
+    if (!pmu_sim_generic_writable(address))
+        return false;
+    for (size_t i = 0; i < sizeof factory / sizeof factory[0]; i++)
+        if (strcmp(address, factory[i].address) == 0) {
+            *value = factory[i].value;
+            return true;
+        }
+    size_t n = strlen(address);
+    *value = n >= 2 && strcmp(address + n - 2, ".0") == 0 ? "0" : "";
+    return true;
+}
+
+/* W1 "ADDRESS(VALUE)": kept when the address is in the set and the value fits. */
+static enum pmu_status write_setting(struct pmu_sim_meter *m, const uint8_t *data, size_t len)
+{
+    const uint8_t *open = memchr(data, '(', len);
+    if (open == NULL || len < 2 || data[len - 1] != ')')
+        return PMU_E_INVALID;
+    size_t alen = (size_t)(open - data), vlen = len - alen - 2;
+    if (alen == 0 || alen > PMU_SIM_SETTING_MAX || vlen > PMU_SIM_SETTING_MAX ||
+        memchr(open + 1, '(', vlen) != NULL || memchr(open + 1, ')', vlen) != NULL)
+        return PMU_E_INVALID;
+    char address[PMU_SIM_SETTING_MAX + 1];
+    memcpy(address, data, alen);
+    address[alen] = '\0';
+    if (!pmu_sim_generic_writable(address))
+        return PMU_E_INVALID;
+    struct pmu_sim_setting *s = (struct pmu_sim_setting *)find_setting(m, address);
+    if (s == NULL) {
+        if (!pmu_grow((void **)&m->settings, &m->cap_settings, m->n_settings, sizeof *m->settings))
+            return PMU_E_NOMEM;
+        s = &m->settings[m->n_settings++];
+        memcpy(s->address, address, alen + 1);
+    }
+    memcpy(s->value, open + 1, vlen);
+    s->value[vlen] = '\0';
+    return PMU_OK;
+}
+
+/* ---- Readout, registers, load profile ------------------------------------------- */
 
 /* Registers roll over at 1 000 000 kWh, like a six-digit display. */
 #define ROLLOVER_WH 1000000000u
@@ -54,6 +160,14 @@ static enum pmu_status read_register(const struct pmu_sim_meter *m, int64_t t,
     size_t alen = paren ? (size_t)(paren - data) : len;
     if (alen == 0 || (paren && (size_t)(paren - data) + 2 != len) || (paren && paren[1] != ')'))
         return PMU_E_INVALID;
+    char address[PMU_SIM_SETTING_MAX + 1];
+    const char *value;
+    if (alen <= PMU_SIM_SETTING_MAX) {
+        memcpy(address, data, alen);
+        address[alen] = '\0';
+        if (setting_value(m, address, &value))
+            return pmu_sim_buf_printf(out, "%s(%s)", address, value);
+    }
     struct pmu_sim_buf all = {0};
     enum pmu_status st = readout(m, t, &all);
     size_t pos = 0;
@@ -163,4 +277,5 @@ const struct pmu_sim_model pmu_sim_generic = {
     .ident = "OPENPMU-SIM-1",
     .readout = readout,
     .read = read_command,
+    .write = write_setting,
 };

@@ -30,6 +30,7 @@ struct turn {
     struct pmu_sim_action *act;
     int64_t now;                   /* ms: when the event happened */
     bool delay, disconnect;        /* faults drawn for this answer */
+    bool cut;                      /* cut_after_writes: hang up, answer nothing */
     bool nomem;
 };
 
@@ -77,6 +78,9 @@ void pmu_sim_meter_free(struct pmu_sim_meter *m)
     pmu_sim_buf_free(&m->out);
     el_free(m->elster);
     m->elster = NULL;
+    free(m->settings);
+    m->settings = NULL;
+    m->n_settings = m->cap_settings = 0;
 }
 
 void pmu_sim_meter_reset(struct pmu_sim_meter *m)
@@ -350,9 +354,23 @@ static void on_command(struct turn *t, const struct pmu_iec_frame *f)
                   !pmu_sim_fault_hits(&m->cfg->faults, PMU_SIM_WRONG_PASSWORD, &m->rng);
         if (ok) {
             m->state = ST_PROG;
+            m->session_writes = 0;
             send_byte(t, PMU_ACK, true);
         } else {
             send_error(t);
+        }
+        return;
+    }
+    if (m->state == ST_PROG && strcmp(f->cmd, "W1") == 0 && m->cfg->model->write != NULL) {
+        enum pmu_status st = m->cfg->model->write(m, f->data, f->data_len);
+        if (st == PMU_E_NOMEM) {
+            t->nomem = true;
+        } else if (st != PMU_OK) {
+            send_error(t);
+        } else if (++m->session_writes == m->cfg->faults.cut_after_writes) {
+            t->cut = true; /* written, but the line goes before the ACK */
+        } else {
+            send_byte(t, PMU_ACK, true);
         }
         return;
     }
@@ -443,6 +461,12 @@ static enum pmu_status finish(struct turn *t)
     for (size_t i = 0; i < act->n_segments; i++) {
         act->seg[i].bytes = m->out.data != NULL ? m->out.data + m->seg_start[i] : nothing;
         total += act->seg[i].len;
+    }
+    if (t->cut) {
+        act->n_segments = 0;
+        act->hangup = true;
+        go_idle(m);
+        forget_last(m);
     }
     if (t->delay && act->n_segments > 0)
         act->seg[0].gap_ms += PMU_SIM_DELAY_MS;

@@ -321,6 +321,198 @@ static void test_init_errors(void **state)
     memset(&s, 0, sizeof s);
 }
 
+/* ---- W1 writes with read-back ---- */
+
+static void expect_write_step(uint64_t t, const char *cmd, const char *data)
+{
+    tick(t);
+    expect_command(cmd, data);
+}
+
+static void test_writes_verified_then_reads(void **state)
+{
+    (void)state;
+    static const char *codes[] = {"1.8.0"};
+    static const struct pmu_iec_write writes[] = {
+        {.address = "0.4.2", .value = "400", .verify = true},
+        {.address = "128.4.1", .value = "1-0:1.8.0*255", .verify = true},
+        {.address = "128.0.1", .value = "", .verify = false},
+    };
+    struct pmu_read_request req = {.codes = codes, .n_codes = 1, .password = "secret12",
+                                   .writes = writes, .n_writes = 3};
+    setup_session("serial:/dev/null", &req);
+    assert_int_equal(s.n_writes, 3);
+    assert_int_equal(s.writes[2].verdict, PMU_IEC_WRITE_PENDING);
+    uint64_t t;
+    signon_to_p0(&t);
+    METER(1400, "\x06");
+    expect_write_step(1600, "R1", "0.4.2()");              /* the value before */
+    assert_int_equal(s.stage, PMU_STAGE_WRITES);
+    meter_data(1700, "0.4.2(200)", false);
+    expect_write_step(1900, "W1", "0.4.2(400)");
+    METER(2000, "\x06");
+    assert_int_equal(s.writes[0].verdict, PMU_IEC_WRITE_ACCEPTED);
+    expect_write_step(2200, "R1", "0.4.2()");              /* read back */
+    meter_data(2300, "0.4.2(400)", false);
+    assert_int_equal(s.writes[0].verdict, PMU_IEC_WRITE_VERIFIED);
+    expect_write_step(2500, "R1", "128.4.1()");
+    meter_data(2600, "(ERROR)", false);                    /* no value before: write anyway */
+    expect_write_step(2800, "W1", "128.4.1(1-0:1.8.0*255)");
+    METER(2900, "\x06");
+    expect_write_step(3100, "R1", "128.4.1()");
+    meter_data(3200, "128.4.1(1-0:1.8.0*255)", false);    /* '*' is part of the value */
+    expect_write_step(3400, "W1", "128.0.1()");            /* verify off: no reads */
+    METER(3500, "\x06");
+    expect_write_step(3700, "R1", "1.8.0()");              /* then the reads */
+    meter_data(3800, "1.8.0(000100.000*kWh)", false);
+    expect_write_step(4000, "B0", NULL);
+    tick(out.wake_at);
+    assert_true(out.done);
+    assert_int_equal(s.status, PMU_OK);
+    assert_true(s.writes[0].has_before);
+    assert_string_equal(s.writes[0].before, "200");
+    assert_string_equal(s.writes[0].written, "400");
+    assert_string_equal(s.writes[0].after, "400");
+    assert_false(s.writes[1].has_before);
+    assert_non_null(strstr(s.writes[1].message, "ERROR"));
+    assert_int_equal(s.writes[1].verdict, PMU_IEC_WRITE_VERIFIED);
+    assert_int_equal(s.writes[2].verdict, PMU_IEC_WRITE_ACCEPTED);
+    assert_false(s.writes[2].has_after);
+    assert_int_equal(s.result.n_records, 1);
+    assert_string_equal(pmu_iec_verdict_name(s.writes[1].verdict), "verified");
+}
+
+static void test_write_refused_stops_the_rest(void **state)
+{
+    (void)state;
+    static const struct pmu_iec_write writes[] = {
+        {.address = "0.8.0", .value = "30", .verify = false},
+        {.address = "9.9.9", .value = "1", .verify = false},
+        {.address = "0.2.1", .value = "S1", .verify = false},
+    };
+    struct pmu_read_request req = {.password = "secret12", .writes = writes, .n_writes = 3};
+    setup_session("serial:/dev/null", &req);
+    uint64_t t;
+    signon_to_p0(&t);
+    METER(1400, "\x06");
+    expect_write_step(1600, "W1", "0.8.0(30)");
+    METER(1700, "\x06");
+    expect_write_step(1900, "W1", "9.9.9(1)");
+    meter_data(2000, "(ERROR)", false);
+    expect_command("B0", NULL);                            /* at once, the session ends cleanly */
+    tick(out.wake_at);
+    assert_true(out.done);
+    assert_int_equal(s.status, PMU_E_REFUSED);
+    assert_non_null(strstr(s.error.message, "write 2 of 3, 9.9.9(1)"));
+    assert_int_equal(s.writes[0].verdict, PMU_IEC_WRITE_ACCEPTED);
+    assert_int_equal(s.writes[1].verdict, PMU_IEC_WRITE_REFUSED);
+    assert_non_null(strstr(s.writes[1].message, "(ERROR)"));
+    assert_int_equal(s.writes[2].verdict, PMU_IEC_WRITE_PENDING);
+}
+
+static void test_write_mismatch_stops_the_rest(void **state)
+{
+    (void)state;
+    static const struct pmu_iec_write writes[] = {
+        {.address = "0.8.4", .value = "15", .verify = true},
+        {.address = "0.2.1", .value = "S1", .verify = true},
+    };
+    struct pmu_read_request req = {.password = "secret12", .writes = writes, .n_writes = 2};
+    setup_session("serial:/dev/null", &req);
+    uint64_t t;
+    signon_to_p0(&t);
+    METER(1400, "\x06");
+    expect_write_step(1600, "R1", "0.8.4()");
+    meter_data(1700, "0.8.4(30)", false);
+    expect_write_step(1900, "W1", "0.8.4(15)");
+    METER(2000, "\x06");
+    expect_write_step(2200, "R1", "0.8.4()");
+    meter_data(2300, "0.8.4(015)", false);                /* not exactly what was written */
+    expect_command("B0", NULL);
+    tick(out.wake_at);
+    assert_true(out.done);
+    assert_int_equal(s.status, PMU_E_PROTOCOL);
+    assert_int_equal(s.writes[0].verdict, PMU_IEC_WRITE_MISMATCH);
+    assert_string_equal(s.writes[0].before, "30");
+    assert_string_equal(s.writes[0].after, "015");
+    assert_non_null(strstr(s.writes[0].message, "read back (015)"));
+    assert_int_equal(s.writes[1].verdict, PMU_IEC_WRITE_PENDING);
+}
+
+static void test_write_nak_bad_bcc_and_timeout_repeat(void **state)
+{
+    (void)state;
+    static const struct pmu_iec_write writes[] = {{.address = "0.4.5", .value = "5", .verify = true}};
+    struct pmu_read_request req = {.password = "secret12", .writes = writes, .n_writes = 1};
+    setup_session("serial:/dev/null?retries=2", &req);
+    uint64_t t;
+    signon_to_p0(&t);
+    METER(1400, "\x06");
+    expect_write_step(1600, "R1", "0.4.5()");
+    meter_data(1700, "0.4.5(1)", false);
+    expect_write_step(1900, "W1", "0.4.5(5)");
+    METER(2000, "\x15");                                   /* NAK: the write is repeated */
+    expect_write_step(2200, "W1", "0.4.5(5)");
+    t = run_until_send();                                  /* silence: the write goes again */
+    expect_command("W1", "0.4.5(5)");
+    METER(t + 100, "\x06");
+    tick(t + 300);
+    expect_command("R1", "0.4.5()");
+    meter(t + 400, "\x02" "0.4.5(5)\x03" "Z", 11);         /* bad BCC: NAK */
+    tick(t + 600);
+    EXPECT_SEND("\x15");
+    meter_data(t + 700, "0.4.5(5)", false);
+    tick(t + 900);
+    expect_command("B0", NULL);
+    tick(out.wake_at);
+    assert_true(out.done);
+    assert_int_equal(s.status, PMU_OK);
+    assert_int_equal(s.writes[0].verdict, PMU_IEC_WRITE_VERIFIED);
+    assert_int_equal(s.repeats, 3);
+}
+
+static void test_write_refused_after_naks(void **state)
+{
+    (void)state;
+    static const struct pmu_iec_write writes[] = {{.address = "0.4.5", .value = "5", .verify = false},
+                                                  {.address = "0.2.1", .value = "S", .verify = false}};
+    struct pmu_read_request req = {.password = "secret12", .writes = writes, .n_writes = 2};
+    setup_session("serial:/dev/null?retries=1", &req);
+    uint64_t t;
+    signon_to_p0(&t);
+    METER(1400, "\x06");
+    expect_write_step(1600, "W1", "0.4.5(5)");
+    METER(1700, "\x15");
+    expect_write_step(1900, "W1", "0.4.5(5)");
+    METER(2000, "\x15");                                   /* retries used up: refused */
+    expect_command("B0", NULL);
+    tick(out.wake_at);
+    assert_true(out.done);
+    assert_int_equal(s.status, PMU_E_REFUSED);
+    assert_int_equal(s.writes[0].verdict, PMU_IEC_WRITE_REFUSED);
+    assert_non_null(strstr(s.writes[0].message, "NAK 2 times"));
+    assert_int_equal(s.writes[1].verdict, PMU_IEC_WRITE_PENDING);
+}
+
+static void test_write_init_errors(void **state)
+{
+    (void)state;
+    struct pmu_path path;
+    struct pmu_error e;
+    pmu_path_parse("serial:/dev/null", &path, NULL);
+    static const struct pmu_iec_write w[] = {{.address = "0.2.1", .value = "123456789012345678901234567890123"}};
+    struct pmu_read_request nopw = {.writes = w, .n_writes = 1};
+    assert_int_equal(pmu_session_init(&s, &path, &nopw, &e), PMU_E_INVALID);
+    assert_non_null(strstr(e.message, "password"));
+    struct pmu_read_request toolong = {.writes = w, .n_writes = 1, .password = "x"};
+    assert_int_equal(pmu_session_init(&s, &path, &toolong, &e), PMU_E_INVALID);
+    assert_non_null(strstr(e.message, "longer than 32"));
+    static const struct pmu_iec_write paren[] = {{.address = "0.2.1", .value = "a)b"}};
+    struct pmu_read_request bad = {.writes = paren, .n_writes = 1, .password = "x"};
+    assert_int_equal(pmu_session_init(&s, &path, &bad, &e), PMU_E_INVALID);
+    memset(&s, 0, sizeof s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +526,12 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_never_switches, teardown),
         cmocka_unit_test_teardown(test_wrong_code_in_answer_is_not_accepted, teardown),
         cmocka_unit_test_teardown(test_init_errors, teardown),
+        cmocka_unit_test_teardown(test_writes_verified_then_reads, teardown),
+        cmocka_unit_test_teardown(test_write_refused_stops_the_rest, teardown),
+        cmocka_unit_test_teardown(test_write_mismatch_stops_the_rest, teardown),
+        cmocka_unit_test_teardown(test_write_nak_bad_bcc_and_timeout_repeat, teardown),
+        cmocka_unit_test_teardown(test_write_refused_after_naks, teardown),
+        cmocka_unit_test_teardown(test_write_init_errors, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

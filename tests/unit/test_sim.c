@@ -409,7 +409,7 @@ static void test_r1(void **state)
     assert_string_equal(answer_data(), "(ERROR)");
     command(t0 + 7000, "R1", "1.8.0(5)"); /* R1 takes an empty value */
     assert_string_equal(answer_data(), "(ERROR)");
-    command(t0 + 8000, "W1", "1.8.0(5)"); /* writes are not supported */
+    command(t0 + 8000, "W1", "1.8.0(5)"); /* not a writable address */
     assert_string_equal(answer_data(), "(ERROR)");
 }
 
@@ -687,6 +687,75 @@ static void test_fault_password_nak(void **state)
     assert_memory_equal(out.bytes, "\x01P0", 3);
 }
 
+/* ---- W1 writes (generic meter) ---------------------------------------------------- */
+
+static void test_w1_settings(void **state)
+{
+    (void)state;
+    feed(t0, "/?!\r\n");
+    feed(t0 + 1000, "\x06" "051\r\n");
+    command(t0 + 1500, "W1", "0.4.2(400)");            /* before the password */
+    assert_string_equal(answer_data(), "(ERROR)");
+    command(t0 + 2000, "P1", "(00000000)");
+    command(t0 + 3000, "R1", "0.4.2()");               /* factory value */
+    assert_string_equal(answer_data(), "0.4.2(1)");
+    command(t0 + 3100, "R1", "128.3.0()");             /* a table's count */
+    assert_string_equal(answer_data(), "128.3.0(0)");
+    static const char *const good[] = {"0.4.2(400)", "0.4.5(5)", "0.4.3(11000)", "0.4.6(110)",
+                                       "0.8.0(30)", "128.8.1(3)", "0.8.4(15)", "128.1.0(2)",
+                                       "128.1.1(1,1,1)", "128.4.1(1-0:1.8.0*255)",
+                                       "128.7.2.3(22:00,2)", "128.9.16(2024-12-25,2)",
+                                       "128.0.1()", "0.2.1(GEN2R-01)"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        command(t0 + 4000 + (int64_t)i * 100, "W1", good[i]);
+        assert_sent("\x06");
+        char addr[40];
+        snprintf(addr, sizeof addr, "%.*s()", (int)strcspn(good[i], "("), good[i]);
+        command(t0 + 4050 + (int64_t)i * 100, "R1", addr);
+        assert_string_equal(answer_data(), good[i]);
+    }
+    static const char *const bad[] = {"9.9.9(1)", "128.7.3(1)", "128.8.2(1)", "1.8.0(5)",
+                                      "0.4.2", "0.4.2(1(2))", "0.2.1(123456789012345678901234567890123)"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        command(t0 + 6000 + (int64_t)i * 100, "W1", bad[i]);
+        assert_string_equal(answer_data(), "(ERROR)");
+    }
+    command(t0 + 7000, "W1", "0.4.2(200)");            /* a second write replaces the first */
+    command(t0 + 7100, "B0", NULL);
+    pmu_sim_meter_reset(&meter);                        /* a new connection: settings stay */
+    enter_programming(t0 + 8000);
+    command(t0 + 11000, "R1", "0.4.2()");
+    assert_string_equal(answer_data(), "0.4.2(200)");
+    command(t0 + 11100, "R1", "9.9.9()");
+    assert_string_equal(answer_data(), "(ERROR)");
+    assert_true(pmu_sim_generic_writable("128.7.1.0"));
+    assert_false(pmu_sim_generic_writable("128.7.0.1"));
+}
+
+static void test_fault_cut_after_writes(void **state)
+{
+    (void)state;
+    set_faults("cut_after_writes=2,nak=0");
+    assert_int_equal(cfg.faults.cut_after_writes, 2);
+    enter_programming(t0);
+    command(t0 + 3000, "W1", "0.8.0(15)");
+    assert_sent("\x06");
+    command(t0 + 3100, "W1", "0.8.4(15)");             /* applied, then the line goes */
+    assert_int_equal(out.len, 0);
+    assert_true(out.hangup);
+    enter_programming(t0 + 4000);                       /* counted per session */
+    command(t0 + 7000, "R1", "0.8.4()");
+    assert_string_equal(answer_data(), "0.8.4(15)");
+    command(t0 + 7100, "W1", "0.8.4(30)");
+    assert_sent("\x06");
+    struct pmu_error e;
+    assert_int_equal(pmu_sim_faults_parse("cut_after_writes=0", &cfg.faults, &e), PMU_E_SYNTAX);
+    assert_int_equal(pmu_sim_faults_parse("cut_after_writes=1,cut_after_writes=2", &cfg.faults, &e),
+                     PMU_E_SYNTAX);
+    assert_int_equal(pmu_sim_faults_parse("cut_after_writes", &cfg.faults, &e), PMU_E_SYNTAX);
+    assert_int_equal(pmu_sim_faults_parse("cut_after_writes=x", &cfg.faults, &e), PMU_E_SYNTAX);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -698,7 +767,7 @@ int main(void)
         T(test_r5_sums),          T(test_r5_ranges),       T(test_nak_and_bad_bcc),
         T(test_inter_char_reset), T(test_inactivity),      T(test_reset),
         T(test_fault_corrupt_drop), T(test_fault_delay_silence), T(test_fault_disconnect),
-        T(test_fault_password_nak),
+        T(test_fault_password_nak), T(test_w1_settings),   T(test_fault_cut_after_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
