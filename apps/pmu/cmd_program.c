@@ -3,6 +3,7 @@
  * the items that differ, reads each back, and keeps a programming run in the store
  * (docs/programming.md) so that what was and was not written survives a failure and
  * a re-run completes the job. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
@@ -67,7 +68,7 @@ struct job {
     int version;
     struct pmu_elster_model *models;
     size_t n_models;
-    const struct pmu_elster_model *model;
+    const struct pmu_elster_model *model;  /* NULL for a generic IEC meter (W1 by address) */
     struct pmu_scheme_caps caps;
     struct pmu_scheme_items items;
     struct item_state *state;
@@ -76,6 +77,9 @@ struct job {
     FILE *trace;
     /* the session in flight */
     struct pmu_elster_write *writes;
+    struct pmu_iec_write *iec_writes;   /* generic meters: the writes, or */
+    const char **codes;                 /* the R1 reads of what the meter holds */
+    size_t n_codes;
     size_t *write_item;   /* item index of each write */
     size_t n_writes;
     enum pmu_status session_status;
@@ -151,6 +155,33 @@ static int show_status(const struct program_args *a)
 
 /* ---- the meter, the scheme, the model ---------------------------------------------------- */
 
+/* A generic IEC model file (dir/generic/ *.json) naming model. */
+static bool generic_model(const char *models_dir, const char *model, struct pmu_scheme_caps *caps)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/generic", models_dir);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t len;
+        uint8_t *text = pmu_cli_read_file(path, &len);
+        struct pmu_error err;
+        found = text != NULL && pmu_scheme_caps_load((const char *)text, len, caps, &err) == PMU_OK &&
+                strcasecmp(caps->model, model) == 0;
+        free(text);
+    }
+    closedir(d);
+    return found;
+}
+
 static int load_job(struct job *j)
 {
     const struct program_args *a = j->a;
@@ -192,12 +223,13 @@ static int load_job(struct job *j)
     for (size_t i = 0; i < j->n_models; i++)
         if (strcasecmp(j->models[i].name, j->meter.model) == 0)
             j->model = &j->models[i];
-    if (j->model == NULL) {
-        fprintf(stderr, "pmu program: model %s of meter %s: programming supports the Elster models so far\n",
-                j->meter.model, j->meter.serial);
+    if (j->model != NULL)
+        pmu_scheme_caps_from_elster(j->model, &j->caps);
+    else if (!generic_model(dir && dir[0] ? dir : PMU_MODELS_DEFAULT, j->meter.model, &j->caps)) {
+        fprintf(stderr, "pmu program: no model file in %s names model %s (meter %s)\n",
+                dir && dir[0] ? dir : PMU_MODELS_DEFAULT, j->meter.model, j->meter.serial);
         return PMU_EXIT_DATA;
     }
-    pmu_scheme_caps_from_elster(j->model, &j->caps);
     size_t problems = pmu_scheme_check(j->scheme, &j->caps, NULL, NULL);
     if (problems > 0) {
         fprintf(stderr, "pmu program: scheme %s version %d has %zu problems for model %s: pmu scheme validate\n",
@@ -209,7 +241,10 @@ static int load_job(struct job *j)
     j->state = calloc(j->items.n ? j->items.n : 1, sizeof *j->state);
     j->writes = calloc(j->items.n ? j->items.n : 1, sizeof *j->writes);
     j->write_item = calloc(j->items.n ? j->items.n : 1, sizeof *j->write_item);
-    if (j->state == NULL || j->writes == NULL || j->write_item == NULL) {
+    j->iec_writes = calloc(j->items.n ? j->items.n : 1, sizeof *j->iec_writes);
+    j->codes = calloc(j->items.n ? j->items.n : 1, sizeof *j->codes);
+    if (j->state == NULL || j->writes == NULL || j->write_item == NULL || j->iec_writes == NULL ||
+        j->codes == NULL) {
         fprintf(stderr, "pmu program: out of memory\n");
         return PMU_EXIT_FAILURE;
     }
@@ -222,7 +257,7 @@ static int load_job(struct job *j)
     const char *env = getenv("PMU_METER_PASSWORD");
     if (!found && env != NULL && strlen(env) < sizeof j->password)
         snprintf(j->password, sizeof j->password, "%s", env);
-    if (strlen(j->password) != PMU_ELSTER_PASSWORD_LEN) {
+    if (j->model != NULL && strlen(j->password) != PMU_ELSTER_PASSWORD_LEN) {
         fprintf(stderr, "pmu program: meter %s needs its 8-character password: pmu meter passwd %s (or "
                         "PMU_METER_PASSWORD)\n", j->meter.serial, j->meter.serial);
         return PMU_EXIT_USAGE;
@@ -272,9 +307,47 @@ static void take_write(struct job *j, size_t w, const struct pmu_elster_write_re
         fprintf(stderr, "pmu program: recording item %zu: %s\n", j->write_item[w], err.message);
 }
 
+/* The same for a generic meter's W1 write. */
+static void take_iec_write(struct job *j, size_t w, const struct pmu_iec_write_result *wr)
+{
+    struct item_state *is = &j->state[j->write_item[w]];
+    if (is->settled || wr->verdict == PMU_IEC_WRITE_PENDING)
+        return;
+    struct pmu_elster_write_result as = {.has_after = wr->has_after, .after_len = strlen(wr->after)};
+    memcpy(as.after, wr->after, as.after_len);
+    snprintf(as.message, sizeof as.message, "%s", wr->message);
+    as.verdict = (enum pmu_elster_verdict)wr->verdict; /* the same meanings, in the same order */
+    take_write(j, w, &as);
+}
+
+/* What a generic meter answered to the R1 reads. */
+static void take_readings(struct job *j, const struct pmu_readout *r)
+{
+    for (size_t k = 0; k < r->n_records; k++)
+        for (size_t i = 0; i < j->items.n; i++) {
+            struct item_state *is = &j->state[i];
+            if (strcmp(j->items.items[i].address, r->records[k].address) != 0)
+                continue;
+            /* the value as the meter sent it: a '*' in it (an OBIS code) parses as a unit */
+            const struct pmu_value *v = r->records[k].n_values > 0 ? &r->records[k].values[0] : NULL;
+            int len = snprintf((char *)is->before, sizeof is->before, "%s%s%s", v ? v->text : "",
+                               v && v->unit ? "*" : "", v && v->unit ? v->unit : "");
+            if (len < 0 || (size_t)len >= sizeof is->before)
+                continue;
+            is->before_len = (size_t)len;
+            is->has_before = true;
+        }
+}
+
 static void on_progress(void *user, const struct pmu_session *s)
 {
     struct job *j = user;
+    if (j->model == NULL) {
+        /* a write's verdict is final once the session has moved past it */
+        for (size_t w = 0; w < s->n_writes && w < j->n_writes && w < s->next_write && j->n_codes == 0; w++)
+            take_iec_write(j, w, &s->writes[w]);
+        return;
+    }
     if (s->elster == NULL)
         return;
     const struct pmu_elster_result *r = &s->elster->result;
@@ -288,6 +361,13 @@ static void on_done(void *user, struct pmu_session *s)
     struct job *j = user;
     j->session_status = s->status;
     j->session_error = s->error;
+    if (j->model == NULL) {
+        if (j->n_codes > 0)
+            take_readings(j, &s->result);
+        for (size_t w = 0; w < s->n_writes && w < j->n_writes && j->n_codes == 0; w++)
+            take_iec_write(j, w, &s->writes[w]);
+        return;
+    }
     if (s->elster == NULL)
         return;
     const struct pmu_elster_result *r = &s->elster->result;
@@ -300,7 +380,13 @@ static int run_session(struct job *j)
 {
     struct pmu_elster_plan plan = {.models = j->models, .n_models = j->n_models, .password = j->password,
                                    .writes = j->writes, .n_writes = j->n_writes};
-    struct pmu_read_request req = {.password = j->password, .elster = &plan};
+    struct pmu_read_request req = {.password = j->password, .elster = j->model != NULL ? &plan : NULL};
+    if (j->model == NULL) {
+        req.codes = j->n_codes > 0 ? j->codes : NULL;
+        req.n_codes = j->n_codes;
+        req.writes = j->n_codes > 0 ? NULL : j->iec_writes;
+        req.n_writes = j->n_codes > 0 ? 0 : j->n_writes;
+    }
     struct pmu_engine_options eo = {.max_parallel = 1, .trace = j->trace, .progress = on_progress};
     struct pmu_error err;
     struct pmu_engine *e = pmu_engine_new(&eo, &err);
@@ -319,6 +405,8 @@ static int run_session(struct job *j)
 /* The compiled item's bytes as the meter holds them: text padded with spaces. */
 static bool item_equal(const struct job *j, const struct pmu_scheme_item *it, const uint8_t *p, size_t len)
 {
+    if (j->model == NULL)
+        return strlen(it->value) == len && memcmp(it->value, p, len) == 0;
     const struct pmu_elster_identity *id = pmu_elster_model_identity(j->model, it->id);
     if (id != NULL && id->encoding == PMU_ELSTER_ENC_ASCII && it->len <= len) {
         for (size_t k = it->len; k < len; k++)
@@ -327,6 +415,20 @@ static bool item_equal(const struct job *j, const struct pmu_scheme_item *it, co
         return memcmp(it->data, p, it->len) == 0;
     }
     return it->len == len && memcmp(it->data, p, len) == 0;
+}
+
+/* An item with what the meter holds: Elster bytes or a generic value. */
+static void put_value(const struct job *j, struct pmu_scheme_item *it, const uint8_t *p, size_t len)
+{
+    if (j->model == NULL) {
+        if (len >= sizeof it->value)
+            len = sizeof it->value - 1;
+        memcpy(it->value, p, len);
+        it->value[len] = '\0';
+        return;
+    }
+    it->len = len;
+    memcpy(it->data, p, len);
 }
 
 /* SHA-256 of an item list with the given bytes (the meter's before or after). */
@@ -342,8 +444,8 @@ static void items_digest(const struct job *j, bool after, char out[PMU_DIGEST_HE
             copy[i] = l.items[i];
             const struct item_state *s = &j->state[i];
             bool use_after = after && s->has_after;
-            copy[i].len = use_after ? s->after_len : s->has_before ? s->before_len : 0;
-            memcpy(copy[i].data, use_after ? s->after : s->before, copy[i].len);
+            put_value(j, &copy[i], use_after ? s->after : s->before,
+                      use_after ? s->after_len : s->has_before ? s->before_len : 0);
         }
         l.items = copy;
         struct pmu_error err;
@@ -378,9 +480,7 @@ static void show_changes(const struct job *j)
     for (size_t i = 0; i < back.n; i++)
         if (j->state[i].has_before) {
             copy[n] = back.items[i];
-            copy[n].len = j->state[i].before_len;
-            memcpy(copy[n].data, j->state[i].before, copy[n].len);
-            n++;
+            put_value(j, &copy[n++], j->state[i].before, j->state[i].before_len);
         }
     back.items = copy;
     back.n = n;
@@ -395,11 +495,19 @@ static void show_changes(const struct job *j)
     free(copy);
 }
 
+/* Written with nothing to read back: Elster 934, generic 128.0.1 (an empty value). */
+static bool is_action(const struct job *j, const struct pmu_scheme_item *it)
+{
+    return it->action || (j->model == NULL && it->value[0] == '\0');
+}
+
 /* ---- the run ------------------------------------------------------------------------------- */
 
 static const char *item_key(const struct pmu_scheme_item *it, char *buf, size_t size)
 {
-    if (it->set != 0)
+    if (it->address[0] != '\0')
+        snprintf(buf, size, "%s", it->address);
+    else if (it->set != 0)
         snprintf(buf, size, "%03u.%u", it->id, it->set);
     else
         snprintf(buf, size, "%03u", it->id);
@@ -556,8 +664,11 @@ static int program(struct job *j)
     }
     j->run = run;
     /* 1: what the meter holds */
-    j->n_writes = 0;
-    for (size_t i = 0; i < j->items.n; i++) {
+    j->n_writes = j->n_codes = 0;
+    for (size_t i = 0; i < j->items.n && j->model == NULL; i++)
+        if (!is_action(j, &j->items.items[i]))
+            j->codes[j->n_codes++] = j->items.items[i].address;
+    for (size_t i = 0; i < j->items.n && j->model != NULL; i++) {
         const struct pmu_scheme_item *it = &j->items.items[i];
         struct pmu_elster_write *w = &j->writes[j->n_writes];
         memset(w, 0, sizeof *w);
@@ -578,7 +689,7 @@ static int program(struct job *j)
     for (size_t i = 0; i < j->items.n; i++) {
         const struct pmu_scheme_item *it = &j->items.items[i];
         struct item_state *s = &j->state[i];
-        if (it->action) /* after any table it activates, or when a run before did not confirm it */
+        if (is_action(j, it)) /* after any table it activates, or when a run before did not confirm it */
             s->differs = any_before || (unconfirmed != NULL && unconfirmed[i]);
         else
             s->differs = !s->has_before || !item_equal(j, it, s->before, s->before_len);
@@ -587,7 +698,12 @@ static int program(struct job *j)
         to_write += s->differs;
     }
     free(unconfirmed);
-    printf("%zu of %zu items to write\n", to_write, j->items.n);
+    printf("%zu of %zu items to write", to_write, j->items.n);
+    char key[32];
+    for (size_t i = 0; i < j->items.n; i++)
+        if (j->state[i].differs)
+            printf(" %s", item_key(&j->items.items[i], key, sizeof key));
+    printf("\n");
     if (a->dry_run) {
         printf("dry run: nothing written\n");
         return PMU_EXIT_OK;
@@ -595,13 +711,15 @@ static int program(struct job *j)
     if ((rc = store_items(j, run)) != PMU_EXIT_OK)
         return rc;
     /* 3: write what differs, each read back */
-    j->n_writes = 0;
+    j->n_writes = j->n_codes = 0;
     for (size_t i = 0; i < j->items.n; i++) {
         const struct pmu_scheme_item *it = &j->items.items[i];
         if (!j->state[i].differs)
             continue;
+        j->iec_writes[j->n_writes] = (struct pmu_iec_write){.address = it->address, .value = it->value,
+                                                            .verify = !is_action(j, it)};
         j->writes[j->n_writes] = (struct pmu_elster_write){.id = it->id, .set = it->set, .data = it->data,
-                                                           .len = it->len, .verify = !it->action};
+                                                           .len = it->len, .verify = !is_action(j, it)};
         j->write_item[j->n_writes++] = i;
     }
     bool session_ok = true;
@@ -645,6 +763,8 @@ int pmu_cmd_program(int argc, char **argv)
     free(j.state);
     free(j.writes);
     free(j.write_item);
+    free(j.iec_writes);
+    free(j.codes);
     pmu_store_close(j.store);
     return rc;
 }

@@ -1,5 +1,5 @@
-/* `pmu program` against pmu-sim's Elster models over TCP: the example schemes
- * programmed and verified into every model (a re-run then finds nothing to write),
+/* `pmu program` against pmu-sim's Elster models and generic meter over TCP: the example schemes
+ * programmed and verified into every model and a generic IEC meter (a re-run then finds nothing to write),
  * with line faults, a pmu killed midway (the record says what was written, a re-run
  * completes it), a dry run that writes nothing, refusals below the programmer
  * level, the audit trail whole, and the meter password in no output.
@@ -35,7 +35,8 @@ static void start_sim(const char *model, const char *faults)
     for (; model[i] != '\0' && i + 1 < sizeof file; i++)
         file[i] = (char)(model[i] >= 'A' && model[i] <= 'Z' ? model[i] - 'A' + 'a' : model[i]);
     file[i] = '\0';
-    char *argv[] = {(char *)sim_bin, "--tcp", "1", "--model", file, "--password", (char *)meter_password,
+    bool generic = strcmp(model, "GENERIC-IEC") == 0; /* pmu-sim's own meter */
+    char *argv[] = {(char *)sim_bin, "--tcp", "1", generic ? "--reaction-ms" : "--model", generic ? "20" : file, "--password", (char *)meter_password,
                     "--time", "2024-01-15T10:05:00", "--reaction-ms", "20", "--fault-seed", "5",
                     faults ? "--faults" : NULL, (char *)faults, NULL};
     assert_int_equal(simproc_start(&sim, argv, 30), 0);
@@ -157,6 +158,7 @@ static void test_a1700_32tou(void **state) { (void)state; model_case("A1700-32TO
 static void test_a1700_5cdr(void **state) { (void)state; model_case("A1700-32TOU-5CDR", "a1700-commercial.yaml"); }
 static void test_a1140(void **state) { (void)state; model_case("A1140", "a1140-domestic.yaml"); }
 static void test_a1120(void **state) { (void)state; model_case("A1120", "a1120-single.yaml"); }
+static void test_generic(void **state) { (void)state; model_case("GENERIC-IEC", "generic-iec.yaml"); }
 
 /* NAKs and corrupted characters on the line: repeats, still every item verified. */
 static void test_faults(void **state)
@@ -280,6 +282,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_a1120, teardown),       cmocka_unit_test_teardown(test_faults, teardown),
         cmocka_unit_test_teardown(test_dry_run_and_denied, teardown),
         cmocka_unit_test_teardown(test_interrupted, teardown),
+        cmocka_unit_test_teardown(test_generic, teardown),
     };
     char filter[64];
     snprintf(filter, sizeof filter, "test_%s", argv[4]);
