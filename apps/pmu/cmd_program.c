@@ -34,6 +34,8 @@ static const char program_usage[] =
     "\n"
     "  --scheme NAME   the stored scheme (pmu scheme import); --version N a version (latest)\n"
     "  --dry-run       read the meter and print the changes; write nothing, record no run\n"
+    "                  (a read: the reader level is enough)\n"
+    "  --check         as --dry-run, exit status 1 when the meter does not hold the scheme\n"
     "  --status SERIAL the meter's last programming run, item by item (--run ID: that run)\n"
     "  --trace FILE    timestamped hex dump of the sessions, passwords masked\n"
     "\n"
@@ -45,7 +47,7 @@ struct program_args {
     const char *serial, *scheme, *db, *trace, *status;
     int version;
     int64_t run;
-    bool dry_run;
+    bool dry_run, check;
 };
 
 /* One item of the compiled scheme and what became of it. */
@@ -94,13 +96,16 @@ static int parse_args(int argc, char **argv, struct program_args *a)
         {"dry-run", no_argument, NULL, 'n'},      {"status", required_argument, NULL, 'S'},
         {"run", required_argument, NULL, 'r'},    {"trace", required_argument, NULL, 't'},
         {"db", required_argument, NULL, 'd'},     {"help", no_argument, NULL, 'h'},
+        {"check", no_argument, NULL, 'c'},
         {NULL, 0, NULL, 0}};
     int c;
+    optind = 0; /* glibc: start afresh (pmu scheme diff --meter comes here after its own parse) */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 's': a->scheme = optarg; break;
         case 'v': a->version = atoi(optarg); break;
         case 'n': a->dry_run = true; break;
+        case 'c': a->dry_run = a->check = true; break;
         case 'S': a->status = optarg; break;
         case 'r': a->run = atoll(optarg); break;
         case 't': a->trace = optarg; break;
@@ -706,7 +711,7 @@ static int program(struct job *j)
     printf("\n");
     if (a->dry_run) {
         printf("dry run: nothing written\n");
-        return PMU_EXIT_OK;
+        return a->check && to_write > 0 ? PMU_EXIT_DATA : PMU_EXIT_OK;
     }
     if ((rc = store_items(j, run)) != PMU_EXIT_OK)
         return rc;
@@ -744,7 +749,7 @@ int pmu_cmd_program(int argc, char **argv)
     j.a = &a;
     if ((rc = pmu_cli_open_store("program", a.db, &j.store)) != PMU_EXIT_OK)
         return rc;
-    if ((rc = pmu_cli_gate(j.store, a.db, "program", &j.actor)) == PMU_EXIT_OK &&
+    if ((rc = pmu_cli_gate(j.store, a.db, a.dry_run ? "program dry-run" : "program", &j.actor)) == PMU_EXIT_OK &&
         (rc = load_job(&j)) == PMU_EXIT_OK) {
         if (a.trace != NULL && (j.trace = fopen(a.trace, "w")) == NULL) {
             fprintf(stderr, "pmu program: cannot write the trace %s: %s\n", a.trace, strerror(errno));

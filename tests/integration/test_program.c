@@ -137,6 +137,7 @@ static void program_and_check(const char *who)
     expect(pmu("program %s --scheme test-scheme --dry-run", serial), 0, "dry run after programming");
     if (strstr(outbuf, "none: the meter holds the scheme") == NULL || strstr(outbuf, "\n0 of ") == NULL)
         fail_msg("the meter does not hold the scheme after programming:\n%.3000s", outbuf);
+    expect(pmu_as("rd", "scheme diff test-scheme --meter %s", serial), 0, "scheme diff --meter after programming");
     expect(pmu("program --status %s", serial), 0, "status");
     if (strstr(outbuf, "outcome verified") == NULL || strstr(outbuf, "pending") != NULL)
         fail_msg("status after programming:\n%.3000s", outbuf);
@@ -184,6 +185,9 @@ static void test_dry_run_and_denied(void **state)
     memcpy(first, outbuf, sizeof first);
     expect(pmu_as("prog", "program %s --scheme test-scheme --dry-run", serial), 0, "second dry run");
     assert_string_equal(first, outbuf);
+    expect(pmu_as("rd", "scheme diff test-scheme --meter %s", serial), 1, "scheme diff --meter by a reader");
+    if (strstr(outbuf, "~ scheme_id:") == NULL)
+        fail_msg("scheme diff --meter:\n%.3000s", outbuf);
     expect(pmu("program --status %s", serial), 1, "status after dry runs");
     for (int i = 0; i < 2; i++) {
         const char *who = i == 0 ? "rd" : "ro";
