@@ -117,7 +117,12 @@ static void sim_side(const uint8_t *data, size_t size)
         uint8_t kind = data[pos], l = data[pos + 1];
         pos += 2;
         size_t take = l < size - pos ? l : size - pos;
-        len = pmu_iec_build_command(PMU_CHECKSUM_XOR, kind % 2 ? "R1" : "W1", data + pos, take, msg, sizeof msg);
+        uint8_t text[256]; /* printable 7-bit data: control bytes would split the frame */
+        for (size_t i = 0; i < take; i++) {
+            uint8_t c = data[pos + i] & 0x7f;
+            text[i] = c < 0x20 || c == 0x7f ? '.' : c;
+        }
+        len = pmu_iec_build_command(PMU_CHECKSUM_XOR, kind % 2 ? "R1" : "W1", text, take, msg, sizeof msg);
         pos += take;
         if (len < 0)
             continue;

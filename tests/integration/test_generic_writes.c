@@ -121,7 +121,8 @@ static void on_done(void *user, struct pmu_session *s)
     repeats = s->repeats;
     snprintf(message, sizeof message, "%s", s->error.message);
     n_results = s->n_writes;
-    memcpy(results, s->writes, s->n_writes * sizeof *s->writes);
+    if (s->n_writes > 0)
+        memcpy(results, s->writes, s->n_writes * sizeof *s->writes);
     pmu_readout_free(&readback);
     readback = s->result;
     pmu_readout_init(&s->result); /* taken over */
@@ -138,7 +139,7 @@ static void run_session(const struct pmu_iec_write *w, size_t n, const char *con
     assert_int_equal(pmu_path_parse(text, &path, &err), PMU_OK);
     struct pmu_read_request req = {.password = password, .writes = w, .n_writes = n,
                                    .codes = codes, .n_codes = n_codes};
-    struct pmu_engine_options eo = {.max_parallel = 1};
+    struct pmu_engine_options eo = {.max_parallel = 1, .trace = getenv("PMU_TEST_TRACE") ? stderr : NULL};
     struct pmu_engine *e = pmu_engine_new(&eo, &err);
     assert_non_null(e);
     n_results = 0;
