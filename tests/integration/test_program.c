@@ -283,6 +283,31 @@ static void test_interrupted(void **state)
     expect(pmu("audit verify"), 0, "audit verify");
 }
 
+/* The line cut in the middle of writing (pmu-sim's cut_after_writes on the generic
+ * meter): exit 1 with what was and was not written, a failed run on record, and a
+ * re-run that completes it. */
+static void test_cut(void **state)
+{
+    (void)state;
+    start_sim("GENERIC-IEC", "cut_after_writes=20");
+    setup_store("GENERIC-IEC", "generic-iec.yaml");
+    const char *serial = sim.meters[0].serial;
+    expect(pmu_as("prog", "program %s --scheme test-scheme", serial), 1, "program cut midway");
+    if (strstr(errbuf, "NOT fully programmed") == NULL || strstr(errbuf, "(pending)") == NULL ||
+        strstr(errbuf, "again to complete it") == NULL)
+        fail_msg("the failure should say what was not written and how to complete:\n%.2000s", errbuf);
+    char outcome[16] = "";
+    size_t verified = count_status(serial, "verified", outcome, sizeof outcome);
+    size_t pending = count_status(serial, "pending", outcome, sizeof outcome);
+    if (verified < 19 || pending == 0 || strcmp(outcome, "failed") != 0)
+        fail_msg("after the cut: %zu verified, %zu pending, outcome %s", verified, pending, outcome);
+    expect(pmu_as("prog", "program %s --scheme test-scheme", serial), 0, "re-run");
+    if (strstr(outbuf, "Completing run 1") == NULL)
+        fail_msg("the re-run does not say it completes run 1:\n%.3000s", outbuf);
+    expect(pmu_as("rd", "scheme diff test-scheme --meter %s", serial), 0, "scheme diff --meter after the re-run");
+    expect(pmu("audit verify"), 0, "audit verify");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -299,6 +324,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_dry_run_and_denied, teardown),
         cmocka_unit_test_teardown(test_interrupted, teardown),
         cmocka_unit_test_teardown(test_generic, teardown),
+        cmocka_unit_test_teardown(test_cut, teardown),
     };
     char filter[64];
     snprintf(filter, sizeof filter, "test_%s", argv[4]);
