@@ -39,6 +39,8 @@ static const struct rule {
     {"meter channel", PMU_LEVEL_PROGRAMMER, true},
     {"write", PMU_LEVEL_PROGRAMMER, true},
     {"program", PMU_LEVEL_PROGRAMMER, true},
+    {"program status", PMU_LEVEL_READ_ONLY, false},
+    {"program dry-run", PMU_LEVEL_READER, false},   /* reads the meter, changes nothing */
     {"clock set", PMU_LEVEL_PROGRAMMER, true},
     {"billing reset", PMU_LEVEL_PROGRAMMER, true},
     {"scheme list", PMU_LEVEL_READ_ONLY, false},

@@ -42,5 +42,6 @@ int pmu_cmd_export(int argc, char **argv);
 int pmu_cmd_user(int argc, char **argv);
 int pmu_cmd_audit(int argc, char **argv);
 int pmu_cmd_scheme(int argc, char **argv);
+int pmu_cmd_program(int argc, char **argv);
 
 #endif

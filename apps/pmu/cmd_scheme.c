@@ -27,6 +27,7 @@ static const char scheme_usage[] =
     "                                                fields (default), canonical YAML, or the text as imported\n"
     "       pmu scheme diff NAME V1 V2 [--json]      field-level changes between two versions\n"
     "       pmu scheme diff NAME|FILE [--version N] --readback FILE --model M [--json]\n"
+    "       pmu scheme diff NAME [--version N] --meter SERIAL   (reads the meter: pmu program --check)\n"
     "                                                the scheme against what a meter holds (read-back items)\n"
     "       pmu scheme compile NAME|FILE [--version N] --model M   the writes programming would send\n"
     "\n"
@@ -39,7 +40,7 @@ static const char scheme_usage[] =
     "Exit status: 0 ok (diff: no differences), 1 problems found (diff: differences), 2 usage,\n"
     "3 failure, 4 denied.\n";
 
-enum { O_DB = 256, O_MODELS, O_MODEL, O_NAME, O_VERSION, O_YAML, O_ORIGINAL, O_READBACK, O_JSON, O_HELP };
+enum { O_DB = 256, O_MODELS, O_MODEL, O_NAME, O_VERSION, O_YAML, O_ORIGINAL, O_READBACK, O_JSON, O_HELP, O_METER };
 
 static const struct option scheme_opts[] = {
     {"db", required_argument, NULL, O_DB},           {"models", required_argument, NULL, O_MODELS},
@@ -47,11 +48,11 @@ static const struct option scheme_opts[] = {
     {"version", required_argument, NULL, O_VERSION},
     {"yaml", no_argument, NULL, O_YAML},             {"original", no_argument, NULL, O_ORIGINAL},
     {"readback", required_argument, NULL, O_READBACK}, {"json", no_argument, NULL, O_JSON},
-    {"help", no_argument, NULL, O_HELP},
+    {"help", no_argument, NULL, O_HELP},             {"meter", required_argument, NULL, O_METER},
     {NULL, 0, NULL, 0}};
 
 struct args {
-    const char *db, *models, *model, *name, *readback;
+    const char *db, *models, *model, *name, *readback, *meter;
     int version;
     bool yaml, original, json;
     char **pos;
@@ -70,6 +71,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         case O_MODEL: a->model = optarg; break;
         case O_NAME: a->name = optarg; break;
         case O_READBACK: a->readback = optarg; break;
+        case O_METER: a->meter = optarg; break;
         case O_YAML: a->yaml = true; break;
         case O_ORIGINAL: a->original = true; break;
         case O_JSON: a->json = true; break;
@@ -570,8 +572,34 @@ static int need_model(const struct args *a, struct model *m)
     return rc;
 }
 
+/* Against the live meter: what pmu program --check reads and prints
+ * (docs/programming.md). */
+static int diff_meter(const struct args *a)
+{
+    if (a->n_pos != 1 || is_file(a->pos[0])) {
+        fprintf(stderr, "pmu scheme diff --meter: give a stored scheme NAME (pmu scheme import FILE first)\n");
+        return PMU_EXIT_USAGE;
+    }
+    char version[16];
+    char *argv[10] = {"program", (char *)a->meter, "--scheme", a->pos[0], "--check"};
+    int argc = 5;
+    if (a->version > 0) {
+        snprintf(version, sizeof version, "%d", a->version);
+        argv[argc++] = "--version";
+        argv[argc++] = version;
+    }
+    if (a->db != NULL) {
+        argv[argc++] = "--db";
+        argv[argc++] = (char *)a->db;
+    }
+    argv[argc] = NULL;
+    return pmu_cmd_program(argc, argv);
+}
+
 static int cmd_diff(const struct args *a)
 {
+    if (a->meter != NULL)
+        return diff_meter(a);
     bool against_meter = a->readback != NULL;
     if ((against_meter && a->n_pos != 1) || (!against_meter && a->n_pos != 3)) {
         fputs(scheme_usage, stderr);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "cli.h"
 #include "elster_cli.h"
 #include "pmu/engine.h"
@@ -38,14 +39,20 @@ static const char write_usage[] =
     "  --json              one JSON object with the writes, before and after\n"
     "  --trace FILE        timestamped hex dump, passwords masked\n"
     "\n"
+    "Every write changes the meter: it needs a user of the programmer level in the store\n"
+    "(--db CONN, PMU_DB or openpmu.db, also with a PATH) and leaves an audit entry per\n"
+    "write (clock.set, billing.reset, write) with the before and after digests.\n"
+    "\n"
     "Exit status: 0 every write verified, 1 a write was refused or read back different\n"
-    "(or the meter could not be reached), 2 usage.\n";
+    "(or the meter could not be reached), 2 usage, 4 denied.\n";
 
 #define MAX_WRITES 8
 
 struct write_args {
     const char *path_text, *meter, *db, *trace, *password;
     bool json;
+    struct pmu_store *store;       /* the gate's store: the audit entries go here */
+    struct pmu_cli_actor actor;
     struct pmu_elster_write writes[MAX_WRITES];
     size_t n_writes;
     uint8_t data[MAX_WRITES][PMU_ELSTER_WRITE_MAX];
@@ -215,6 +222,33 @@ static int parse_args(int argc, char **argv, struct write_args *a)
     return PMU_EXIT_OK;
 }
 
+/* One audit entry per write the session reached: what the meter held before and
+ * after as digests of the bytes. */
+static int audit_writes(struct write_args *a, const struct pmu_session *s)
+{
+    if (s->elster == NULL)
+        return PMU_EXIT_OK;
+    const struct pmu_elster_result *r = &s->elster->result;
+    int rc = PMU_EXIT_OK;
+    for (size_t i = 0; i < r->n_writes; i++) {
+        const struct pmu_elster_write_result *w = &r->writes[i];
+        if (w->verdict == PMU_ELSTER_WRITE_PENDING)
+            continue;
+        char before[PMU_DIGEST_HEX] = "", after[PMU_DIGEST_HEX] = "", detail[256];
+        if (w->has_before)
+            pmu_audit_digest(w->before, w->before_len, before);
+        if (w->has_after)
+            pmu_audit_digest(w->after, w->after_len, after);
+        snprintf(detail, sizeof detail, "identity %03u set %u: %s%s%s (%s)", w->id, w->set,
+                 pmu_elster_verdict_name(w->verdict), w->message[0] ? ": " : "", w->message, a->path_text);
+        const char *action = w->id == 861 ? "clock.set" : w->id == 655 ? "billing.reset" : "write";
+        if (pmu_cli_audit(a->store, &a->actor, action, a->meter != NULL ? a->meter : r->serial, before, after,
+                          detail) != PMU_EXIT_OK)
+            rc = PMU_EXIT_FAILURE;
+    }
+    return rc;
+}
+
 static void on_done(void *user, struct pmu_session *s)
 {
     struct write_args *a = user;
@@ -231,6 +265,16 @@ static void on_done(void *user, struct pmu_session *s)
     if (s->status != PMU_OK)
         fprintf(stderr, "pmu write: %s: %s\n", a->path_text, s->error.message);
     a->rc = s->status != PMU_OK || elster_cli_writes_failed(s) ? PMU_EXIT_DATA : PMU_EXIT_OK;
+    if (audit_writes(a, s) != PMU_EXIT_OK && a->rc == PMU_EXIT_OK)
+        a->rc = PMU_EXIT_FAILURE;
+}
+
+static int write_done(struct write_args *a, int rc)
+{
+    pmu_cli_actor_done(&a->actor);
+    pmu_store_close(a->store);
+    a->store = NULL;
+    return rc;
 }
 
 int pmu_cmd_write(int argc, char **argv)
@@ -241,22 +285,23 @@ int pmu_cmd_write(int argc, char **argv)
     if (rc != PMU_EXIT_OK)
         return rc < 0 ? PMU_EXIT_OK : rc;
     static struct pmu_meter_record meter;
+    /* a change to a meter: the writer proves who they are, with or without --meter */
+    if ((rc = pmu_cli_open_store("write", a.db, &a.store)) != PMU_EXIT_OK)
+        return rc;
+    if ((rc = pmu_cli_gate(a.store, a.db, "write", &a.actor)) != PMU_EXIT_OK)
+        return write_done(&a, rc);
     if (a.meter != NULL) {
-        struct pmu_store *store;
-        if ((rc = pmu_cli_open_store("write", a.db, &store)) != PMU_EXIT_OK)
-            return rc;
         struct pmu_error err;
-        enum pmu_status st = pmu_store_meter_get(store, a.meter, &meter, &err);
-        pmu_store_close(store);
+        enum pmu_status st = pmu_store_meter_get(a.store, a.meter, &meter, &err);
         if (st != PMU_OK)
-            return pmu_cli_fail("write", st, &err);
+            return write_done(&a, pmu_cli_fail("write", st, &err));
         a.path_text = meter.path;
     }
     struct pmu_path path;
     struct pmu_error err;
     if (pmu_path_parse(a.path_text, &path, &err) != PMU_OK) {
         fprintf(stderr, "pmu write: comms path '%s': %s\n", a.path_text, err.message);
-        return PMU_EXIT_USAGE;
+        return write_done(&a, PMU_EXIT_USAGE);
     }
     if (a.meter != NULL && meter.address[0] && !path.address[0])
         snprintf(path.address, sizeof path.address, "%s", meter.address);
@@ -266,12 +311,12 @@ int pmu_cmd_write(int argc, char **argv)
     ec.plan.writes = a.writes;
     ec.plan.n_writes = a.n_writes;
     if ((rc = elster_cli_prepare("write", &ec, &base)) != PMU_EXIT_OK)
-        return rc;
+        return write_done(&a, rc);
     FILE *trace = NULL;
     if (a.trace != NULL && (trace = fopen(a.trace, "w")) == NULL) {
         fprintf(stderr, "pmu write: cannot write the trace %s: %s\n", a.trace, strerror(errno));
         elster_cli_free(&ec);
-        return PMU_EXIT_FAILURE;
+        return write_done(&a, PMU_EXIT_FAILURE);
     }
     struct pmu_engine_options eo = {.max_parallel = 1, .trace = trace};
     struct pmu_engine *e = pmu_engine_new(&eo, &err);
@@ -285,5 +330,5 @@ int pmu_cmd_write(int argc, char **argv)
     elster_cli_free(&ec);
     if (trace != NULL)
         fclose(trace);
-    return a.rc;
+    return write_done(&a, a.rc);
 }

@@ -23,6 +23,7 @@ static const struct {
     {"user", pmu_cmd_user, "users and their access levels: add, passwd, list, disable"},
     {"audit", pmu_cmd_audit, "the audit trail: list, show, verify"},
     {"scheme", pmu_cmd_scheme, "programming schemes: validate, import, list, history, show, diff, compile"},
+    {"program", pmu_cmd_program, "program a meter with a scheme: read, show changes, write, verify, record"},
 };
 
 static void usage(FILE *out)

@@ -54,6 +54,8 @@ struct pmu_elster_write {
     bool clock_now;               /* 861: write the host's time when the write leaves
                                      (data is ignored) */
     bool verify;                  /* read the set before and after, compare */
+    bool read_only;               /* only read the set (into the result's before):
+                                     what the meter holds before programming */
 };
 
 struct pmu_elster_plan {

@@ -32,7 +32,7 @@
 #include "pmu/readout.h"
 
 /* The schema version this openpmu writes (see src/store/migrations.c). */
-#define PMU_STORE_SCHEMA_VERSION 5
+#define PMU_STORE_SCHEMA_VERSION 6
 
 struct pmu_store;
 
@@ -302,6 +302,49 @@ enum pmu_status pmu_store_scheme_list(struct pmu_store *s, struct pmu_scheme_ver
 enum pmu_status pmu_store_scheme_history(struct pmu_store *s, const char *name,
                                          struct pmu_scheme_version_record **out, size_t *n,
                                          struct pmu_error *err);
+
+/* ---- Programming runs (docs/programming.md) ---------------------------------------
+ * One run per `pmu program` attempt, with the status of every item of the compiled
+ * scheme: "pending" (not confirmed on the meter), "unchanged" (the meter already
+ * held it), "written" (accepted, nothing to read back), "verified", "mismatch",
+ * "refused". A run's outcome is "running" until it ends ("verified", "failed",
+ * "dry-run"); one left "running" was interrupted. */
+
+struct pmu_program_run_record {
+    int64_t id;
+    char meter[PMU_STORE_NAME_MAX];
+    char scheme[PMU_STORE_NAME_MAX];
+    int version;
+    char actor[PMU_STORE_NAME_MAX];
+    char started_at[24], ended_at[24];
+    char outcome[16];
+    char message[256];
+    int64_t resumes;               /* the unfinished run this one completes, or 0 */
+};
+
+struct pmu_program_item_record {
+    int position;                  /* 0.. in the order written */
+    char item[32];                 /* "795", "932.3", or a generic address */
+    char what[64];
+    char status[16];
+    char message[160];
+};
+
+/* Starts a run (r->id is set) with its items, all in one transaction. */
+enum pmu_status pmu_store_program_begin(struct pmu_store *s, struct pmu_program_run_record *r,
+                                        const struct pmu_program_item_record *items, size_t n,
+                                        struct pmu_error *err);
+/* Sets the status (and message) of item `position` of run id. */
+enum pmu_status pmu_store_program_item(struct pmu_store *s, int64_t id, int position, const char *status,
+                                       const char *message, struct pmu_error *err);
+/* Ends run id with its outcome and message (ended_at = now). */
+enum pmu_status pmu_store_program_end(struct pmu_store *s, int64_t id, const char *outcome, const char *message,
+                                      struct pmu_error *err);
+/* The latest run of a meter (id 0: the latest; else that run) with its items
+ * (*items to free()); *found false when there is none. */
+enum pmu_status pmu_store_program_get(struct pmu_store *s, const char *meter, int64_t id,
+                                      struct pmu_program_run_record *r, struct pmu_program_item_record **items,
+                                      size_t *n, bool *found, struct pmu_error *err);
 
 /* ---- Meter clock seconds -------------------------------------------------------------
  * Interval ends are kept as seconds of the meter's civil clock

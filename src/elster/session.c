@@ -109,6 +109,10 @@ static enum pmu_status plan_write(struct pmu_elster_driver *d, size_t i, struct 
     if (w->set >= (it->sets ? it->sets : 1))
         return pmu_error_set(err, PMU_E_RANGE, PMU_NO_OFFSET, "identity %03u has %u sets, not set %u",
                              w->id, it->sets, w->set);
+    if (w->read_only) /* nothing to read on an action */
+        return action || !it->readable || add_step(d, EL_WRITE_BEFORE, w->id, w->set, len, i)
+                   ? PMU_OK
+                   : pmu_error_set(err, PMU_E_NOMEM, PMU_NO_OFFSET, "out of memory");
     bool verify = w->verify && !action && it->readable;
     if ((verify && !add_step(d, EL_WRITE_BEFORE, w->id, w->set, len, i)) ||
         !add_step(d, EL_WRITE, w->id, w->set, len, i) ||

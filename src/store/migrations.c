@@ -16,7 +16,8 @@
  *      profile_intervals and profile_conflicts dropped
  *   4  security: users, sealed meter passwords (meter_secrets), the audit trail
  *      (audit_log) and its anchor (docs/security.md)
- *   5  programming schemes and their versions (the scheme text as imported) */
+ *   5  programming schemes and their versions (the scheme text as imported)
+ *   6  programming runs and their items (what pmu program wrote, verified or not) */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -208,6 +209,30 @@ struct migration {
     " imported_at TEXT NOT NULL,"                                                       \
     " UNIQUE (scheme_id, version));\n"
 
+/* One row per `pmu program` attempt and one per item of the compiled scheme, so what
+ * was and was not written is a query (docs/programming.md). */
+#define V6(ID, BIG)                                                                     \
+    "CREATE TABLE program_runs ("                                                       \
+    " id " ID ","                                                                       \
+    " meter TEXT NOT NULL,"                                                             \
+    " scheme TEXT NOT NULL,"                                                            \
+    " version INTEGER NOT NULL,"                                                        \
+    " actor TEXT NOT NULL,"                                                             \
+    " started_at TEXT NOT NULL,"                                                        \
+    " ended_at TEXT NOT NULL DEFAULT '',"                                               \
+    " outcome TEXT NOT NULL DEFAULT 'running',"                                         \
+    " message TEXT NOT NULL DEFAULT '',"                                                \
+    " resumes " BIG " NOT NULL DEFAULT 0);\n"                                          \
+    "CREATE INDEX program_runs_meter ON program_runs (meter, id);\n"                   \
+    "CREATE TABLE program_items ("                                                      \
+    " run_id " BIG " NOT NULL REFERENCES program_runs(id) ON DELETE CASCADE,"           \
+    " position INTEGER NOT NULL,"                                                       \
+    " item TEXT NOT NULL,"                                                              \
+    " what TEXT NOT NULL,"                                                              \
+    " status TEXT NOT NULL,"                                                            \
+    " message TEXT NOT NULL DEFAULT '',"                                                \
+    " PRIMARY KEY (run_id, position));\n"
+
 static const struct migration migrations[] = {
     {"meter list: sites, meters, groups", V1(SQLITE_ID, "INTEGER"), V1(PG_ID, "BIGINT"), NULL},
     {"readings: jobs, runs, channels, register readings, profile intervals, events",
@@ -216,6 +241,7 @@ static const struct migration migrations[] = {
      V3("BIGINT", "BYTEA", ""), pmu_store_move_intervals_to_days},
     {"security: users, meter secrets, audit trail", V4(SQLITE_ID, "INTEGER"), V4(PG_ID, "BIGINT"), NULL},
     {"programming schemes and their versions", V5(SQLITE_ID, "INTEGER"), V5(PG_ID, "BIGINT"), NULL},
+    {"programming runs and their items", V6(SQLITE_ID, "INTEGER"), V6(PG_ID, "BIGINT"), NULL},
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == PMU_STORE_SCHEMA_VERSION,

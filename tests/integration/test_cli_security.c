@@ -194,6 +194,10 @@ static const struct row {
     {"user passwd --password-file pw-%s.txt --cost minimal", RO, NULL, 0, "user passwd"},
     {"read --meter M1", RD, NULL, 1, "read"},                        /* allowed; nobody answers */
     {"meter passwd M1 --password-file mpw.txt", PG, NULL, 0, "meter passwd"},
+    {"write --meter M1 --set-clock --password 00000000", PG, NULL, 1, "write"},  /* allowed; nobody answers */
+    {"program M1 --scheme no-such-scheme", PG, NULL, 1, "program"},            /* allowed; no such scheme */
+    {"program --status M1", RO, NULL, 1, "program status"},                     /* allowed; no run yet */
+    {"program M1 --scheme no-such-scheme --dry-run", RD, NULL, 1, "program dry-run"}, /* allowed; no scheme */
     {"meter channel M1 1.5 --pulse 2", PG, NULL, 1, "meter channel"},  /* allowed; no such channel */
     {"meter add MX-%s --path tcp:127.0.0.1:1", AD, NULL, 0, "meter add"},
     {"meter edit M1 --notes cabinet", AD, NULL, 0, "meter edit"},

@@ -490,6 +490,41 @@ static void test_store(void **state)
     unlink(key);
 }
 
+/* pmu write changes meters: it needs a programmer (docs/security.md). The cases
+ * write as the first administrator of a throwaway store. */
+static char write_db[] = "/tmp/pmu-read-elster-writer-XXXXXX";
+static void writer_store(void)
+{
+    int fd = mkstemp(write_db);
+    if (fd < 0)
+        exit(3);
+    close(fd);
+    unlink(write_db);
+    char pw[sizeof write_db + 8], cmd[1024];
+    snprintf(pw, sizeof pw, "%s.pw", write_db);
+    FILE *f = fopen(pw, "w");
+    if (f == NULL)
+        exit(3);
+    fputs("admin-password\n", f);
+    fclose(f);
+    setenv("PMU_DB", write_db, 1);
+    setenv("PMU_USER", "admin", 1);
+    setenv("PMU_USER_PASSWORD", "admin-password", 1);
+    snprintf(cmd, sizeof cmd, "'%s' user add admin --level administrator --password-file %s --cost minimal "
+             ">/dev/null 2>&1", pmu_bin, pw);
+    if (system(cmd) != 0)
+        exit(3);
+    unlink(pw);
+}
+
+static void writer_store_done(void)
+{
+    char key[sizeof write_db + 8];
+    snprintf(key, sizeof key, "%s.key", write_db);
+    unlink(write_db);
+    unlink(key);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -498,6 +533,8 @@ int main(int argc, char **argv)
     }
     pmu_bin = argv[1];
     sim_bin = argv[2];
+    writer_store();
+    atexit(writer_store_done);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_registers_pty, stop),
         cmocka_unit_test_teardown(test_models, stop),

@@ -1163,6 +1163,54 @@ static void test_schemes(void **state)
     free(v2);
 }
 
+/* Programming runs (migration 6): a run with its items, statuses set one by one, the
+ * end, and the latest run of a meter read back whole. */
+static void test_program_runs(void **state)
+{
+    (void)state;
+    struct pmu_program_run_record r = {0};
+    snprintf(r.meter, sizeof r.meter, "M1");
+    snprintf(r.scheme, sizeof r.scheme, "s1");
+    snprintf(r.actor, sizeof r.actor, "alice");
+    r.version = 2;
+    struct pmu_program_item_record items[3] = {{0, "616", "CT ratio", "pending", ""},
+                                               {1, "932.3", "TOU day type 4", "pending", ""},
+                                               {2, "795", "scheme id", "pending", ""}};
+    OK(pmu_store_program_begin(st, &r, items, 3, &err));
+    assert_true(r.id > 0);
+    OK(pmu_store_program_item(st, r.id, 0, "verified", NULL, &err));
+    OK(pmu_store_program_item(st, r.id, 1, "mismatch", "byte 3 differs", &err));
+    struct pmu_program_run_record got;
+    struct pmu_program_item_record *back;
+    size_t n;
+    bool found;
+    OK(pmu_store_program_get(st, "M1", 0, &got, &back, &n, &found, &err));
+    assert_true(found);
+    assert_string_equal(got.outcome, "running");
+    assert_int_equal(n, 3);
+    assert_string_equal(back[0].status, "verified");
+    assert_string_equal(back[1].item, "932.3");
+    assert_string_equal(back[1].message, "byte 3 differs");
+    assert_string_equal(back[2].status, "pending");
+    free(back);
+    struct pmu_program_run_record r2 = r;
+    r2.resumes = r.id;
+    OK(pmu_store_program_begin(st, &r2, items, 1, &err));
+    OK(pmu_store_program_end(st, r2.id, "verified", "1 written", &err));
+    OK(pmu_store_program_get(st, "M1", 0, &got, &back, &n, &found, &err));
+    assert_int_equal(got.id, r2.id);
+    assert_int_equal(got.resumes, r.id);
+    assert_string_equal(got.outcome, "verified");
+    assert_true(got.ended_at[0] != '\0');
+    assert_int_equal(n, 1);
+    free(back);
+    OK(pmu_store_program_get(st, "M1", r.id, &got, &back, &n, &found, &err));
+    assert_int_equal(got.id, r.id);
+    free(back);
+    OK(pmu_store_program_get(st, "M2", 0, &got, &back, &n, &found, &err));
+    assert_false(found);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -1191,6 +1239,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_safety, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schemes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_program_runs, setup, teardown),
     };
     return cmocka_run_group_tests_name(postgres ? "store (PostgreSQL)" : "store (SQLite)", tests, NULL, NULL);
 }
