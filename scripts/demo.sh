@@ -7,7 +7,8 @@
 #      (meter passwords go into the vault, sealed)
 #   4. read the group: registers + load profile     pmu read --group
 #   5. look at what was stored and export it        pmu history, pmu profile, pmu export
-#   6. who changed what: the audit trail            pmu audit list, pmu audit verify
+#   6. an Elster A1700: read it, program a scheme   pmu read, pmu scheme import, pmu program
+#   7. who changed what: the audit trail            pmu audit list, pmu audit verify
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -55,6 +56,24 @@ run profile "$first" --from 2024-01-15T08:00 --to 2024-01-15T10:00
 say "pmu export --format csv --group demo --from 2024-01-15T09:00 --to 2024-01-15T10:00 | head"
 "$bin/pmu" export --format csv --group demo --from 2024-01-15T09:00 --to 2024-01-15T10:00 | head
 run export --format nem12 --meter "$first" --from 2024-01-15 --to 2024-01-16
+
+# An Elster A1700 (16 TOU) on TCP: registers, maximum demand, billing set and profile,
+# then a scheme from schemes/ programmed into it, every item read back.
+say "pmu-sim --model a1700-16tou --tcp 1 --password FEDC0003 --time 2024-01-15T10:05:00 &"
+"$bin/pmu-sim" --model a1700-16tou --tcp 1 --password FEDC0003 --time 2024-01-15T10:05:00 > elster.txt &
+sim2=$!
+trap 'kill $sim $sim2 2>/dev/null' EXIT
+for _ in $(seq 50); do grep -q '^ready' elster.txt && break; sleep 0.1; done
+read -r _ eserial epath < <(grep '^meter' elster.txt)
+eserial=A1700-$eserial
+say "pmu meter add $eserial --make Elster --model A1700-16TOU --path '$epath&protocol=elster' --password-stdin"
+printf 'FEDC0003\n' | "$bin/pmu" meter add "$eserial" --make Elster --model A1700-16TOU \
+  --path "$epath&protocol=elster" --password-stdin
+run read --meter "$eserial" --lp-days 1 --billing-sets 1
+run history "$eserial"
+run scheme import "$OLDPWD/schemes/a1700-commercial.yaml"
+run program "$eserial" --scheme a1700-commercial
+run program --status "$eserial"
 run audit list
 run audit verify
 echo
