@@ -159,28 +159,40 @@ static void program_and_check(const char *who)
         fail_msg("no program entry in the audit trail:\n%.2000s", outbuf);
 }
 
-static void model_case(const char *model, const char *scheme)
+static void model_case(const char *model, const char *scheme, const char *faults)
 {
-    start_sim(model, NULL);
+    start_sim(model, faults);
     setup_store(model, scheme);
     program_and_check("prog");
 }
 
-static void test_a1700_16tou(void **state) { (void)state; model_case("A1700-16TOU", "a1700-commercial.yaml"); }
-static void test_a1700_32tou(void **state) { (void)state; model_case("A1700-32TOU", "a1700-commercial.yaml"); }
-static void test_a1700_5cdr(void **state) { (void)state; model_case("A1700-32TOU-5CDR", "a1700-commercial.yaml"); }
-static void test_a1140(void **state) { (void)state; model_case("A1140", "a1140-domestic.yaml"); }
-static void test_a1120(void **state) { (void)state; model_case("A1120", "a1120-single.yaml"); }
-static void test_generic(void **state) { (void)state; model_case("GENERIC-IEC", "generic-iec.yaml"); }
-
-/* NAKs and corrupted characters on the line: repeats, still every item verified. */
-static void test_faults(void **state)
+/* Every model without faults, then with NAKs and corrupted characters on the line
+ * (repeats, still every item verified). */
+#define LINE_FAULTS "nak=0.05,corrupt=0.0005"
+static void test_a1700_16tou(void **state) { (void)state; model_case("A1700-16TOU", "a1700-commercial.yaml", NULL); }
+static void test_a1700_32tou(void **state) { (void)state; model_case("A1700-32TOU", "a1700-commercial.yaml", NULL); }
+static void test_a1700_5cdr(void **state) { (void)state; model_case("A1700-32TOU-5CDR", "a1700-commercial.yaml", NULL); }
+static void test_a1140(void **state) { (void)state; model_case("A1140", "a1140-domestic.yaml", NULL); }
+static void test_a1120(void **state) { (void)state; model_case("A1120", "a1120-single.yaml", NULL); }
+static void test_generic(void **state) { (void)state; model_case("GENERIC-IEC", "generic-iec.yaml", NULL); }
+static void test_faults_a1700_16tou(void **state)
 {
     (void)state;
-    start_sim("A1140", "nak=0.05,corrupt=0.0005");
-    setup_store("A1140", "a1140-domestic.yaml");
-    program_and_check("prog");
+    model_case("A1700-16TOU", "a1700-commercial.yaml", LINE_FAULTS);
 }
+static void test_faults_a1700_32tou(void **state)
+{
+    (void)state;
+    model_case("A1700-32TOU", "a1700-commercial.yaml", LINE_FAULTS);
+}
+static void test_faults_a1700_5cdr(void **state)
+{
+    (void)state;
+    model_case("A1700-32TOU-5CDR", "a1700-commercial.yaml", LINE_FAULTS);
+}
+static void test_faults_a1140(void **state) { (void)state; model_case("A1140", "a1140-domestic.yaml", LINE_FAULTS); }
+static void test_faults_a1120(void **state) { (void)state; model_case("A1120", "a1120-single.yaml", LINE_FAULTS); }
+static void test_faults_generic(void **state) { (void)state; model_case("GENERIC-IEC", "generic-iec.yaml", LINE_FAULTS); }
 
 /* Dry run: the changes are shown, nothing is written (a second dry run shows the
  * same), no run is recorded; reader and read-only users are refused. */
@@ -320,7 +332,13 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_a1700_16tou, teardown), cmocka_unit_test_teardown(test_a1700_32tou, teardown),
         cmocka_unit_test_teardown(test_a1700_5cdr, teardown),  cmocka_unit_test_teardown(test_a1140, teardown),
-        cmocka_unit_test_teardown(test_a1120, teardown),       cmocka_unit_test_teardown(test_faults, teardown),
+        cmocka_unit_test_teardown(test_a1120, teardown),
+        cmocka_unit_test_teardown(test_faults_a1700_16tou, teardown),
+        cmocka_unit_test_teardown(test_faults_a1700_32tou, teardown),
+        cmocka_unit_test_teardown(test_faults_a1700_5cdr, teardown),
+        cmocka_unit_test_teardown(test_faults_a1140, teardown),
+        cmocka_unit_test_teardown(test_faults_a1120, teardown),
+        cmocka_unit_test_teardown(test_faults_generic, teardown),
         cmocka_unit_test_teardown(test_dry_run_and_denied, teardown),
         cmocka_unit_test_teardown(test_interrupted, teardown),
         cmocka_unit_test_teardown(test_generic, teardown),
