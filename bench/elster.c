@@ -42,31 +42,11 @@ int main(int argc, char **argv)
     }
     simproc_stop(&sim);
 
-    FILE *f = fopen(trace, "r");
-    if (f == NULL) {
-        perror(trace);
+    struct trace_wire w;
+    if (trace_wire_read(trace, &w) != 0)
         return 1;
-    }
-    char line[512], last_dir = 0;
-    double wire = 0;
-    size_t bytes_in = 0, bytes_out = 0, turns = 0;
-    while (fgets(line, sizeof line, f) != NULL) { /* "  seconds #job DIR BAUD hex... |text|" */
-        double t;
-        unsigned job, baud;
-        char dir;
-        int used = 0;
-        if (sscanf(line, "%lf #%u %c %u%n", &t, &job, &dir, &baud, &used) != 4)
-            continue;
-        size_t n = 0;
-        for (const char *c = line + used; *c != '\0' && *c != '|'; c++)
-            n += c[0] != ' ' && (c[1] == ' ' || c[1] == '|') && c > line + used && c[-1] != ' ';
-        wire += (double)n * 10.0 / baud;
-        *(dir == '>' ? &bytes_out : &bytes_in) += n;
-        if (last_dir != 0 && dir != last_dir)
-            turns++;
-        last_dir = dir;
-    }
-    fclose(f);
+    char line[512];
+    FILE *f;
     size_t intervals = 0, markers = 0, lp_bytes = 0;
     if ((f = fopen(out, "r")) != NULL) {
         while (fgets(line, sizeof line, f) != NULL)
@@ -74,11 +54,11 @@ int main(int argc, char **argv)
                 break;
         fclose(f);
     }
-    double bound = wire + (double)turns * REACTION_S;
-    printf("elster_bytes_in: %zu bytes\n", bytes_in);
-    printf("elster_bytes_out: %zu bytes\n", bytes_out);
-    printf("elster_wire_time: %.3f s\n", wire);
-    printf("elster_turnarounds: %zu turns\n", turns);
+    double bound = w.wire + (double)w.turns * REACTION_S;
+    printf("elster_bytes_in: %zu bytes\n", w.bytes_in);
+    printf("elster_bytes_out: %zu bytes\n", w.bytes_out);
+    printf("elster_wire_time: %.3f s\n", w.wire);
+    printf("elster_turnarounds: %zu turns\n", w.turns);
     printf("elster_intervals: %zu intervals\n", intervals);
     printf("elster_lp_bytes_per_interval: %.2f bytes\n", intervals ? (double)lp_bytes / (double)intervals : 0.0);
     printf("elster_lower_bound: %.3f s\n", bound);

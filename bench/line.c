@@ -39,37 +39,14 @@ int main(int argc, char **argv)
     }
     simproc_stop(&sim);
 
-    /* the trace: "  seconds #job DIR BAUD hex... |text|" */
-    FILE *f = fopen(trace, "r");
-    if (f == NULL) {
-        perror(trace);
+    struct trace_wire w;
+    if (trace_wire_read(trace, &w) != 0)
         return 1;
-    }
-    char line[512], last_dir = 0;
-    double wire = 0;
-    size_t bytes_in = 0, bytes_out = 0, turns = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        double t;
-        unsigned job, baud;
-        char dir;
-        int used = 0;
-        if (sscanf(line, "%lf #%u %c %u%n", &t, &job, &dir, &baud, &used) != 4)
-            continue;
-        size_t n = 0; /* hex pairs up to the text column */
-        for (const char *c = line + used; *c != '\0' && *c != '|'; c++)
-            n += c[0] != ' ' && (c[1] == ' ' || c[1] == '|') && c > line + used && c[-1] != ' ';
-        wire += (double)n * 10.0 / baud;
-        *(dir == '>' ? &bytes_out : &bytes_in) += n;
-        if (last_dir != 0 && dir != last_dir)
-            turns++;
-        last_dir = dir;
-    }
-    fclose(f);
-    double bound = wire + (double)turns * REACTION_S;
-    printf("line_bytes_in: %zu bytes\n", bytes_in);
-    printf("line_bytes_out: %zu bytes\n", bytes_out);
-    printf("line_wire_time: %.3f s\n", wire);
-    printf("line_turnarounds: %zu turns\n", turns);
+    double bound = w.wire + (double)w.turns * REACTION_S;
+    printf("line_bytes_in: %zu bytes\n", w.bytes_in);
+    printf("line_bytes_out: %zu bytes\n", w.bytes_out);
+    printf("line_wire_time: %.3f s\n", w.wire);
+    printf("line_turnarounds: %zu turns\n", w.turns);
     printf("line_lower_bound: %.3f s\n", bound);
     printf("line_time: %.3f s\n", r.seconds);
     printf("line_ratio_to_bound: %.3f (target <= %.2f)\n", r.seconds / bound, TARGET);

@@ -94,29 +94,23 @@ int main(int argc, char **argv)
     size_t bytes = 0, turns = 0, calls = 0;
     while (fgets(line, sizeof line, f) != NULL) {
         double t;
-        unsigned job, baud;
-        char dir;
-        int used = 0;
+        unsigned job;
+        struct trace_bytes b;
         if (sscanf(line, "%lf #%u line acquire", &t, &job) == 2 && strstr(line, " line acquire ") != NULL) {
             calls++;
             continue;
         }
-        if (sscanf(line, "%lf #%u %c %u%n", &t, &job, &dir, &baud, &used) != 4 || baud == 0 ||
-            (dir != '<' && dir != '>'))
+        if (!trace_bytes_parse(line, &b))
             continue;
-        struct job_wire *w = &jobs[job % MAX_JOBS];
-        size_t k = 0; /* hex pairs up to the text column */
-        for (const char *c = line + used; *c != '\0' && *c != '|'; c++)
-            k += c[0] != ' ' && (c[1] == ' ' || c[1] == '|') && c > line + used && c[-1] != ' ';
-        wire += (double)k * 10.0 / baud;
-        bytes += k;
-        const char *text = strchr(line, '|');
-        if (!w->meter && dir == '>' && text != NULL && strncmp(text + 1, "/?", 2) == 0)
+        struct job_wire *w = &jobs[b.job % MAX_JOBS];
+        wire += (double)b.n * 10.0 / b.baud;
+        bytes += b.n;
+        if (!w->meter && b.dir == '>' && b.text != NULL && strncmp(b.text + 1, "/?", 2) == 0)
             w->meter = true; /* the first sign-on: the modem's part is over */
-        if (w->meter && w->last_dir != 0 && dir != w->last_dir)
+        if (w->meter && w->last_dir != 0 && b.dir != w->last_dir)
             turns++;
         if (w->meter)
-            w->last_dir = dir;
+            w->last_dir = b.dir;
     }
     fclose(f);
     double setup = (double)calls * CONNECT_S;
